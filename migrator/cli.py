@@ -1,0 +1,250 @@
+"""The `migrator` command line: each command parses options, calls one library function,
+writes its results, and maps errors to exit codes (0 pass, 1 NO-GO, 2 usage, 3 cannot run)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from migrator import __version__, db, embedded, settings
+from migrator.errors import ConfigError, MigratorError
+
+
+def _fail(exc: MigratorError) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """One place where errors become one line on stderr and an exit code, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except MigratorError as exc:
+            _fail(exc)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def connection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every database command shares (issue #2, item 1)."""
+    opts = [
+        click.option(
+            "--mongo-uri",
+            envvar="MONGO_URI",
+            default=None,
+            metavar="URI",
+            help="Legacy-path MongoDB URI [env MONGO_URI]. Default: the embedded engine.",
+        ),
+        click.option(
+            "--db",
+            "db_name",
+            default=None,
+            metavar="NAME",
+            help="Database name. Default: the one in the URI, else LibreChat.",
+        ),
+        click.option(
+            "--gateway-uri",
+            default=None,
+            metavar="URI",
+            help="Gateway-path URI (a migration target). Default: same as --mongo-uri.",
+        ),
+        click.option(
+            "--gateway-db",
+            default=None,
+            metavar="NAME",
+            help="Gateway-path database. Default: same as --db.",
+        ),
+        click.option(
+            "--env-file",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="Read MONGO_URI and USE_DB_GATEWAY from a LibreChat .env (never edited).",
+        ),
+        click.option(
+            "--data-dir",
+            default=".migrator",
+            show_default=True,
+            type=click.Path(file_okay=False),
+            help="Data folder of the embedded engine.",
+        ),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def _settings(kw: dict[str, Any]) -> settings.Settings:
+    return settings.resolve(
+        mongo_uri=kw.pop("mongo_uri"),
+        db=kw.pop("db_name"),
+        gateway_uri=kw.pop("gateway_uri"),
+        gateway_db=kw.pop("gateway_db"),
+        env_file=kw.pop("env_file"),
+        data_dir=kw.pop("data_dir"),
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="migrator")
+def main() -> None:
+    """Verify that a LibreChat MongoDB app behaves the same through its repository gateway
+    (USE_DB_GATEWAY) as through direct driver calls: results, counts and latency."""
+
+
+# --- server ---------------------------------------------------------------------------------
+
+
+@main.group()
+def server() -> None:
+    """Run the embedded engine in the background so several commands share its data."""
+
+
+@server.command("start")
+@click.option(
+    "--data-dir", default=".migrator", show_default=True, type=click.Path(file_okay=False)
+)
+@click.option("--port", default=0, type=click.IntRange(0, 65535), help="0 picks a free port.")
+@handle_errors
+def server_start(data_dir: str, port: int) -> None:
+    """Start the embedded engine for DATA_DIR and print its mongodb:// URI."""
+    handle = embedded.start(data_dir, background=True, port=port)
+    click.echo(handle.uri)
+
+
+@server.command("status")
+@click.option(
+    "--data-dir", default=".migrator", show_default=True, type=click.Path(file_okay=False)
+)
+@handle_errors
+def server_status(data_dir: str) -> None:
+    """Print the URI of the running server (exit 3 when none runs)."""
+    handle = embedded.status(data_dir)
+    if handle is None:
+        click.echo(f"no server is running for {data_dir}", err=True)
+        sys.exit(3)
+    click.echo(f"{handle.uri}  (pid {handle.pid})")
+
+
+@server.command("stop")
+@click.option(
+    "--data-dir", default=".migrator", show_default=True, type=click.Path(file_okay=False)
+)
+@handle_errors
+def server_stop(data_dir: str) -> None:
+    """Stop the background server (it saves its data folder first)."""
+    if embedded.stop(data_dir):
+        click.echo(f"stopped the server of {data_dir}")
+    else:
+        click.echo(f"no server was running for {data_dir}")
+
+
+# --- doctor ---------------------------------------------------------------------------------
+
+
+@main.command()
+@connection_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@handle_errors
+def doctor(as_json: bool, **kw: Any) -> None:
+    """Print what the tool connects to: server kind, version and features."""
+    cfg = _settings(kw)
+    out: dict[str, Any] = {"settings": cfg.describe(), "versions": db.driver_versions()}
+    with db.server(cfg.mongo_uri, data_dir=cfg.data_dir) as srv:
+        client = srv.client()
+        info = db.server_info(client, srv.uri, features=True)
+        out["legacy"] = info.to_dict()
+        out["legacy"]["collections"] = len(client[cfg.db].list_collection_names())
+        if cfg.gateway_uri:
+            gsrv = db.Server(cfg.gateway_uri)
+            out["gateway"] = db.server_info(gsrv.client(), gsrv.uri, features=True).to_dict()
+    if as_json:
+        click.echo(json.dumps(out, indent=2))
+        return
+    leg = out["legacy"]
+    click.echo(f"server:    {leg['kind']} {leg['version']} at {leg['uri']}")
+    feats = leg["features"]
+    click.echo(
+        "features:  "
+        + ", ".join(f"{k.replace('_', ' ')} {'yes' if v else 'no'}" for k, v in feats.items())
+    )
+    click.echo(f"database:  {cfg.db} ({leg['collections']} collections)")
+    if "gateway" in out:
+        g = out["gateway"]
+        click.echo(f"gateway:   {g['kind']} {g['version']} at {g['uri']} / {cfg.gateway_db}")
+    if cfg.use_db_gateway is not None:
+        click.echo(f"USE_DB_GATEWAY={cfg.use_db_gateway}")
+    click.echo(
+        f"client:    pymongo {out['versions']['pymongo']}, Python {out['versions']['python']}"
+    )
+
+
+# --- seed -----------------------------------------------------------------------------------
+
+
+@main.command()
+@connection_options
+@click.option(
+    "--users",
+    default=200,
+    show_default=True,
+    type=click.IntRange(1, 1_000_000),
+    help="How many users; everything else scales with it.",
+)
+@click.option(
+    "--seed",
+    "seed_value",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Random seed: the same seed gives the same data.",
+)
+@click.option("--drop", is_flag=True, help="Replace a database that already holds data.")
+@handle_errors
+def seed(users: int, seed_value: int, drop: bool, **kw: Any) -> None:
+    """Write a realistic LibreChat v0.8.0-rc3-shaped dataset (with its known hazards)."""
+    from migrator.seed import seed as run_seed
+
+    cfg = _settings(kw)
+    with db.server(cfg.mongo_uri, data_dir=cfg.data_dir) as srv:
+        client = srv.client()
+        db.ping(client, srv.uri)
+        summary = run_seed(
+            client[cfg.db], users=users, seed=seed_value, drop=drop, progress=_progress_printer()
+        )
+    click.echo(summary.to_text())
+
+
+def _progress_printer() -> Callable[[str, int], None]:
+    """A one-line counter on stderr (only when stderr is a terminal or CI wants it)."""
+    last = {"phase": None}
+
+    def show(phase: str, done: int) -> None:
+        if not sys.stderr.isatty():
+            if phase != last["phase"]:
+                click.echo(f"  {phase} ...", err=True)
+                last["phase"] = phase
+            return
+        click.echo(f"\r  {phase}: {done:>9,}", err=True, nl=False)
+        if phase != last["phase"] and last["phase"] is not None:
+            click.echo("", err=True)
+        last["phase"] = phase
+
+    return show
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+
+
+__all__ = ["ConfigError", "main"]

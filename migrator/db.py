@@ -1,0 +1,255 @@
+"""Connections: which server, what it can do, and the read-only guard on source databases.
+
+The one seam between the tool and a MongoDB server. Servers are found in this order
+(DESIGN.md, "The database"): an explicit URI; a ``mongod`` on PATH started for the run; the
+embedded engine (``migrator.embedded``). Everything above this module speaks pymongo only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import pymongo
+from pymongo import MongoClient
+from pymongo.database import Database
+from pymongo.errors import ConfigurationError, OperationFailure, PyMongoError
+
+from migrator import embedded
+from migrator.errors import CannotRun, ConfigError
+
+DEFAULT_DB = "LibreChat"
+SCRATCH_PREFIX = "migrator_scratch_"
+CONNECT_TIMEOUT_MS = 5_000
+# The embedded engine serves one command at a time; long commands must not trip heartbeats.
+EMBEDDED_OPTIONS = {"connectTimeoutMS": 120_000, "socketTimeoutMS": 120_000}
+
+
+def mask_uri(uri: str | None) -> str:
+    """The URI with its password replaced by ``***`` (safe for reports and logs)."""
+    if not uri:
+        return "(embedded default)"
+    return re.sub(r"^(mongodb(?:\+srv)?://[^:/@]+):[^@]*@", r"\1:***@", uri)
+
+
+def db_name_from_uri(uri: str | None) -> str | None:
+    """The database named in the URI's path, if any (``mongodb://h/LibreChat`` → LibreChat)."""
+    if not uri:
+        return None
+    path = urlsplit(uri).path.lstrip("/")
+    return unquote(path) or None
+
+
+@dataclass(frozen=True)
+class Features:
+    transactions: bool
+    snapshot_reads: bool
+    coll_stats: bool
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    kind: str  # "MongoDB", "mongoeco (embedded)", ...
+    version: str
+    uri: str  # masked
+    features: Features | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Server:
+    """A reachable server: its URI and, when the tool started it, how to stop it."""
+
+    uri: str
+    started_by_us: bool = False
+    kind_hint: str | None = None
+    _stop: Any = field(default=None, repr=False)
+
+    def client(self, **options: Any) -> MongoClient:
+        opts: dict[str, Any] = {
+            "serverSelectionTimeoutMS": CONNECT_TIMEOUT_MS,
+            "connectTimeoutMS": CONNECT_TIMEOUT_MS,
+        }
+        if self.kind_hint == embedded.KIND:
+            opts.update(EMBEDDED_OPTIONS)
+        opts.update(options)
+        try:
+            return MongoClient(self.uri, **opts)
+        except (ConfigurationError, ValueError) as exc:
+            raise ConfigError(f"invalid MongoDB URI {mask_uri(self.uri)}: {exc}") from None
+
+    def close(self) -> None:
+        if self._stop is not None:
+            stop, self._stop = self._stop, None
+            stop()
+
+
+@contextlib.contextmanager
+def server(
+    uri: str | None = None, *, data_dir: str | os.PathLike = ".migrator"
+) -> Iterator[Server]:
+    """Yield a reachable server; stop it afterwards if this call started it."""
+    srv = _find_server(uri, Path(data_dir))
+    try:
+        yield srv
+    finally:
+        srv.close()
+
+
+def _find_server(uri: str | None, data_dir: Path) -> Server:
+    if uri:
+        if not uri.startswith(("mongodb://", "mongodb+srv://")):
+            raise ConfigError(
+                f"--mongo-uri must start with mongodb:// or mongodb+srv://, got {mask_uri(uri)!r}"
+            )
+        return Server(uri)
+    running = embedded.status(data_dir)
+    if running is not None:
+        return Server(running.uri, kind_hint=embedded.KIND)
+    if shutil.which("mongod"):
+        return _start_mongod()
+    handle = embedded.start(data_dir)
+    return Server(handle.uri, started_by_us=True, kind_hint=embedded.KIND, _stop=handle.stop)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_mongod() -> Server:
+    """A throw-away single-node replica set (so transactions and snapshot reads work)."""
+    dbpath = tempfile.mkdtemp(prefix="migrator-mongod-")
+    port = _free_port()
+    cmd = [
+        "mongod",
+        "--dbpath",
+        dbpath,
+        "--port",
+        str(port),
+        "--bind_ip",
+        "127.0.0.1",
+        "--replSet",
+        "migrator",
+        "--quiet",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop() -> None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(dbpath, ignore_errors=True)
+
+    uri = f"mongodb://127.0.0.1:{port}/?directConnection=true"
+    deadline = time.monotonic() + 30
+    client: MongoClient = MongoClient(uri, serverSelectionTimeoutMS=1000)
+    while True:
+        try:
+            client.admin.command("replSetInitiate")
+            break
+        except OperationFailure:
+            break  # already initiated
+        except PyMongoError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                stop()
+                raise CannotRun("mongod on PATH did not start within 30 s") from None
+            time.sleep(0.3)
+    while not client.admin.command("hello").get("isWritablePrimary"):
+        if time.monotonic() > deadline:
+            stop()
+            raise CannotRun("mongod on PATH did not become primary within 30 s")
+        time.sleep(0.2)
+    client.close()
+    return Server(uri, started_by_us=True, kind_hint="mongod (started for this run)", _stop=stop)
+
+
+def ping(client: MongoClient, uri: str) -> None:
+    """Fail with one clear line when the server cannot be reached or refuses us."""
+    try:
+        client.admin.command("ping")
+    except OperationFailure as exc:
+        if exc.code in (13, 18):
+            raise CannotRun(
+                f"authentication failed for {mask_uri(uri)}: {exc.details.get('errmsg', exc)}"
+            ) from None
+        raise CannotRun(f"server at {mask_uri(uri)} refused ping: {exc}") from None
+    except PyMongoError as exc:
+        reason = str(exc).split(",")[0].split(" (configured timeouts")[0]
+        raise CannotRun(f"cannot reach MongoDB at {mask_uri(uri)}: {reason}") from None
+
+
+def server_info(client: MongoClient, uri: str, *, features: bool = False) -> ServerInfo:
+    ping(client, uri)
+    build = client.admin.command("buildInfo")
+    kind = embedded.KIND if build.get("gitVersion") == "mongoeco" else "MongoDB"
+    if kind == "MongoDB" and "ferretdb" in str(build).lower():
+        kind = "FerretDB"
+    feats = probe_features(client) if features else None
+    return ServerInfo(
+        kind=kind, version=str(build.get("version", "?")), uri=mask_uri(uri), features=feats
+    )
+
+
+def scratch_name(purpose: str) -> str:
+    """A database name the tool owns (and may drop): ``migrator_scratch_<purpose>_<random>``."""
+    return f"{SCRATCH_PREFIX}{purpose}_{uuid.uuid4().hex[:8]}"
+
+
+def probe_features(client: MongoClient) -> Features:
+    """Try each optional feature in a scratch database, then drop it."""
+    name = scratch_name("probe")
+    db = client[name]
+    try:
+        db.probe.insert_one({"n": 1})
+        transactions = _works(lambda: _abort_transaction(client, db))
+        snapshot = _works(lambda: _snapshot_read(client, db))
+        coll_stats = _works(lambda: list(db.probe.aggregate([{"$collStats": {"count": {}}}])))
+    finally:
+        client.drop_database(name)
+    return Features(transactions=transactions, snapshot_reads=snapshot, coll_stats=coll_stats)
+
+
+def _works(fn: Any) -> bool:
+    try:
+        fn()
+        return True
+    except PyMongoError:
+        return False
+
+
+def _abort_transaction(client: MongoClient, db: Database) -> None:
+    with client.start_session() as session:
+        session.start_transaction()
+        db.probe.insert_one({"n": 2}, session=session)
+        session.abort_transaction()
+    if db.probe.count_documents({}) != 1:
+        raise OperationFailure("abort did not roll back")
+
+
+def _snapshot_read(client: MongoClient, db: Database) -> None:
+    with client.start_session(snapshot=True) as session:
+        db.probe.find_one({}, session=session)
+
+
+def driver_versions() -> dict[str, str]:
+    import platform
+
+    return {"pymongo": pymongo.version, "python": platform.python_version()}

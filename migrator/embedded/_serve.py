@@ -1,0 +1,218 @@
+"""Launcher for the embedded MongoDB-compatible wire server (mongoeco).
+
+Runs under its own Python >= 3.13 venv (mongoeco needs it), never imported by the product.
+Usage: python _serve.py --data-dir DIR [--host 127.0.0.1] [--port 0]
+
+- Prints the server's ``mongodb://`` URI as its first stdout line once the port is open.
+- Restores the snapshot in DIR (if any) in-process before opening the port, and writes a new
+  snapshot on SIGTERM/SIGINT, so the data folder survives restarts.
+- Holds an exclusive lock on DIR/lock for its lifetime: one server per data folder.
+
+Two performance fixes for mongoeco's MemoryEngine, neither of which changes semantics
+(each falls back to the engine's own check whenever its shortcut would not be exact):
+- the wire ``insert`` command inserts one document at a time, and each single insert scans the
+  whole collection for an equal ``_id`` (needed only for numeric ids, where 1 == 1.0);
+- a compound unique index is checked by scanning every document, although the engine keeps a
+  hash of its keys; we probe that hash when the candidate key has no null/missing part.
+Both made writes O(n^2): 2,000 messages with LibreChat's unique indexes took 35 s, now 0.6 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import json
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+import bson
+from bson import ObjectId
+from mongoeco import AsyncMongoClient
+from mongoeco.engines import MemoryEngine
+from mongoeco.engines.memory import document_in_virtual_index
+from mongoeco.wire import AsyncMongoEcoProxyServer
+
+SNAPSHOT = "snapshot"
+SYSTEM_DBS = {"admin", "config", "local"}
+
+
+class Engine(MemoryEngine):
+    def _ensure_unique_indexes(
+        self,
+        db_name,
+        coll_name,
+        candidate,
+        *,
+        exclude_storage_key=None,
+        indexes_view=None,
+        index_data_view=None,
+        scan_payload_id=False,
+        **kwargs,
+    ):
+        if scan_payload_id and isinstance(candidate.get("_id"), (ObjectId, str)):
+            scan_payload_id = False  # the storage-key lookup is exact for non-numeric ids
+        indexes = (self._indexes if indexes_view is None else indexes_view).get(db_name, {})
+        indexes = indexes.get(coll_name, [])
+        data = (self._index_data if index_data_view is None else index_data_view).get(db_name, {})
+        data = data.get(coll_name, {})
+        coll = self._storage.get(db_name, {}).get(coll_name, {})
+        exclude = exclude_storage_key
+        if exclude is not None and exclude not in coll:
+            exclude = self._storage_key(exclude)
+        rest = []
+        for index in indexes:
+            fields = index["fields"]
+            index_map = data.get(index["name"])
+            simple = (
+                index.get("unique")
+                and len(fields) > 1
+                and index_map is not None
+                and index.get("collation") is None
+                and index.get("partial_filter_expression") is None
+                and not index.get("sparse")
+            )
+            if simple and document_in_virtual_index(candidate, index):
+                keys = self._unique_index_keys(candidate, fields)
+                # Missing and null are stored differently in the hash: leave those to the engine.
+                if all(part[0] != "none" for key in keys for part in key):
+                    self._validate_compound_multikey_shape(candidate, index)
+                    for key in keys:
+                        matches = index_map.get(key)
+                        if matches and (exclude is None or any(m != exclude for m in matches)):
+                            raise self._unique_key_error(
+                                f"Duplicate key for unique index '{index['name']}': "
+                                f"{fields}={key!r}",
+                                f"{db_name}.{coll_name}",
+                                candidate,
+                                index=index,
+                                conflict=key,
+                            )
+                    continue
+            rest.append(index)
+        return super()._ensure_unique_indexes(
+            db_name,
+            coll_name,
+            candidate,
+            exclude_storage_key=exclude_storage_key,
+            indexes_view={db_name: {coll_name: rest}},
+            index_data_view=index_data_view,
+            scan_payload_id=scan_payload_id,
+            **kwargs,
+        )
+
+
+def _index_spec(spec: dict) -> dict:
+    return {k: v for k, v in spec.items() if k not in ("v", "ns")}
+
+
+async def restore(client: AsyncMongoClient, root: Path) -> None:
+    """Load DIR/snapshot in-process: indexes first (as Mongoose creates them), then documents."""
+    snap = root / SNAPSHOT
+    if not (snap / "manifest.json").exists():
+        return
+    manifest = json.loads((snap / "manifest.json").read_text())
+    for db_name, colls in manifest["databases"].items():
+        db = client[db_name]
+        for coll_name, meta in colls.items():
+            coll = db[coll_name]
+            await db.create_collection(coll_name)
+            specs = bson.decode(bytes.fromhex(meta["indexes"]))["indexes"]
+            specs = [_index_spec(s) for s in specs if s["name"] != "_id_"]
+            if specs:
+                await db.command({"createIndexes": coll_name, "indexes": specs})
+            batch: list[dict] = []
+            with open(snap / meta["file"], "rb") as fh:
+                for doc in bson.decode_file_iter(fh):
+                    batch.append(doc)
+                    if len(batch) >= 5000:
+                        await coll.insert_many(batch)
+                        batch = []
+            if batch:
+                await coll.insert_many(batch)
+
+
+async def dump(client: AsyncMongoClient, root: Path) -> None:
+    """Write every database to DIR/snapshot atomically (tmp folder, then rename)."""
+    tmp = root / (SNAPSHOT + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    manifest: dict = {"format": 1, "databases": {}}
+    n = 0
+    for db_name in await client.list_database_names():
+        if db_name in SYSTEM_DBS:
+            continue
+        db = client[db_name]
+        colls = {}
+        for coll_name in await db.list_collection_names():
+            coll = db[coll_name]
+            fname = f"{n:04d}.bson"
+            n += 1
+            with open(tmp / fname, "wb") as fh:
+                async for doc in coll.find({}):
+                    fh.write(bson.encode(doc))
+            indexes = [dict(spec) async for spec in coll.list_indexes()]
+            colls[coll_name] = {
+                "file": fname,
+                "indexes": bson.encode({"indexes": indexes}).hex(),
+            }
+        manifest["databases"][db_name] = colls
+    (tmp / "manifest.json").write_text(json.dumps(manifest))
+    final = root / SNAPSHOT
+    old = root / (SNAPSHOT + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+async def _watch_parent(parent: int, stop: asyncio.Event) -> None:
+    """A per-run server must not outlive the command that started it (e.g. after SIGKILL)."""
+    while os.getppid() == parent:
+        await asyncio.sleep(1)
+    stop.set()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--exit-with-parent", action="store_true")
+    args = parser.parse_args()
+    root = Path(args.data_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    lock = open(root / "lock", "w")  # noqa: SIM115 - held for the process lifetime
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        print(f"error: data folder {root} is in use by another server", file=sys.stderr)
+        sys.exit(4)
+    lock.write(str(os.getpid()))
+    lock.flush()
+
+    # The engine's default refuses aggregations over 50,000 documents; MongoDB does not.
+    engine = Engine(aggregation_materialization_limit=None)
+    async with AsyncMongoClient(engine) as client:
+        await restore(client, root)
+        server = AsyncMongoEcoProxyServer(client=client, host=args.host, port=args.port)
+        async with server:
+            print(server.address.uri, flush=True)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop.set)
+            if args.exit_with_parent:
+                watcher = asyncio.create_task(_watch_parent(os.getppid(), stop))
+            await stop.wait()
+            if args.exit_with_parent:
+                watcher.cancel()
+        await dump(client, root)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

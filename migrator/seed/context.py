@@ -1,0 +1,89 @@
+"""What every generator step shares: the random stream, id factory, writer and hazard counts."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo.database import Database
+
+from migrator.seed.hazards import HazardCounter
+from migrator.seed.ids import Ids
+
+Progress = Callable[[str, int], None]
+
+
+class BatchWriter:
+    """Buffers documents per collection and writes them with ordered ``insert_many`` batches."""
+
+    def __init__(self, db: Database, progress: Progress | None, batch_size: int = 1000) -> None:
+        self.db = db
+        self.progress = progress
+        self.batch_size = batch_size
+        self.buffers: dict[str, list[dict[str, Any]]] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, collection: str, doc: dict[str, Any]) -> None:
+        buffer = self.buffers.setdefault(collection, [])
+        buffer.append(doc)
+        if len(buffer) >= self.batch_size:
+            self.flush(collection)
+
+    def flush(self, collection: str) -> None:
+        buffer = self.buffers.get(collection)
+        if not buffer:
+            return
+        self.db[collection].insert_many(buffer, ordered=True)
+        self.counts[collection] = self.counts.get(collection, 0) + len(buffer)
+        self.buffers[collection] = []
+        if self.progress is not None:
+            self.progress(collection, self.counts[collection])
+
+    def close(self) -> None:
+        for collection in list(self.buffers):
+            self.flush(collection)
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    """The little the later phases need to know about a written user."""
+
+    index: int
+    id: ObjectId
+    created: datetime
+    name: str
+    email: str
+
+    @property
+    def hex(self) -> str:
+        return str(self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRef:
+    id: str  # agent_<nanoid>
+    name: str
+    provider: str
+    model: str
+    created: datetime
+
+
+@dataclass
+class Ctx:
+    rng: random.Random
+    ids: Ids
+    out: BatchWriter
+    hazards: HazardCounter
+    carriers: dict[str, frozenset[int]]
+    public_agents: list[AgentRef] = field(default_factory=list)
+    own_agents: dict[int, list[AgentRef]] = field(default_factory=dict)
+
+    def carries(self, hazard: str, user: UserRef) -> bool:
+        return user.index in self.carriers.get(hazard, ())
+
+    def chance(self, p: float) -> bool:
+        return self.rng.random() < p

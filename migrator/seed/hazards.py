@@ -1,0 +1,119 @@
+"""The §8 data-consistency hazards the seed writes on purpose, and which users carry them.
+
+Each hazard is planned on a small share of users ("carriers", at least one when the dataset is
+big enough) so that even a 20-user seed contains every hazard; some also occur naturally at a
+low rate. The generator counts every row it writes with a hazard.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Hazard:
+    name: str
+    unit: str  # what `count` counts
+    description: str
+    # one carrier per this many users (at least one); None: written along with another hazard
+    users_per_carrier: int | None
+
+
+HAZARDS: tuple[Hazard, ...] = (
+    Hazard(
+        "mixed_case_email", "users", "email written raw with capitals while its lower-case twin "
+        "exists; the unique email_1 index is case-sensitive (§8)", 100,
+    ),
+    Hazard(
+        "orphan_messages", "messages", "messages whose conversationId has no conversation "
+        "(crash between saveMessage and saveConvo, §8)", 50,
+    ),
+    Hazard(
+        "orphan_files_conversation", "files", "files whose conversationId matches no "
+        "conversation (§8)", 60,
+    ),
+    Hazard("orphan_files_user", "files", "files whose user matches no user (§8)", 80),
+    Hazard(
+        "messages_without_timestamps", "messages", "imported (ChatGPT) messages without "
+        "createdAt/updatedAt: B's importer bulk-writes with timestamps off (§8)", 40,
+    ),
+    Hazard(
+        "string_created_at", "messages", "messages whose createdAt/updatedAt are ISO strings "
+        "written raw by another tool; $lt/$gt on dates never match them (§8)", 40,
+    ),
+    Hazard(
+        "imported_conversation_without_expiredAt", "conversations", "imported conversations "
+        "lacking expiredAt (absent, not null; §8); written with messages_without_timestamps",
+        None,
+    ),
+    Hazard("archived_conversations", "conversations", "isArchived: true (§7: 1-3 %)", 60),
+    Hazard(
+        "temporary_conversations", "conversations", "temporary chats: expiredAt set (TTL) on "
+        "the conversation and its messages (§4.2, §8)", 60,
+    ),
+    Hazard(
+        "duplicate_balances", "balances", "a second balance document for the same user; "
+        "balances.user is not unique and findOne picks either (§3.4, §8)", 100,
+    ),
+    Hazard(
+        "legacy_message_plugin", "messages", "legacy gptPlugins responses carrying `plugin` "
+        "(L/B-only path, §3.6)", 100,
+    ),
+    Hazard(
+        "legacy_conversation_agentOptions", "conversations", "legacy gptPlugins conversations "
+        "carrying `agentOptions` (L/B-only path, §3.5); written with legacy_message_plugin",
+        None,
+    ),
+    Hazard(
+        "tokens_without_type", "tokens", "email-verification / password-reset tokens without "
+        "`type` (B shape; N expects a type and falls back to null, §3.3, §8)", 60,
+    ),
+    Hazard(
+        "promptgroup_without_production", "promptgroups", "prompt group with productionId: "
+        "null and no prompt (creation interrupted, §4.7, §8)", 200,
+    ),
+    Hazard(
+        "expired_sessions", "sessions", "sessions past their expiration; a real server's TTL "
+        "monitor removes them within a minute (§3.2)", 50,
+    ),
+    Hazard(
+        "users_with_ttl", "users", "unverified local users carrying expiresAt (TTL 7 d after "
+        "the value, §1 #13)", 60,
+    ),
+    Hazard(
+        "authorless_agents", "agents", "agents (with their ACL entries) whose author no longer "
+        "exists: user deletion leaves them behind (§8)", 200,
+    ),
+)  # fmt: skip
+
+BY_NAME: dict[str, Hazard] = {h.name: h for h in HAZARDS}
+# A mixed-case twin copies the email of the user just before it, so carriers need index >= 2.
+_MIN_INDEX = {"mixed_case_email": 2}
+
+
+def plan_carriers(rng: random.Random, n_users: int) -> dict[str, frozenset[int]]:
+    """For each hazard, the user indices that carry it (admin, index 0, carries none)."""
+    plan: dict[str, frozenset[int]] = {}
+    for hazard in HAZARDS:
+        if hazard.users_per_carrier is None:
+            continue
+        low = _MIN_INDEX.get(hazard.name, 1)
+        pool = list(range(low, n_users))
+        if hazard.name == "mixed_case_email":
+            pool = [i for i in pool if i % 2 == 1]  # twins (i - 1) are even: never carriers
+        want = max(1, n_users // hazard.users_per_carrier)
+        plan[hazard.name] = frozenset(rng.sample(pool, min(want, len(pool))))
+    return plan
+
+
+class HazardCounter:
+    """Counts hazardous rows as the generator writes them."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {h.name: 0 for h in HAZARDS}
+
+    def add(self, name: str, n: int = 1) -> None:
+        if name not in self.counts:
+            raise KeyError(f"unknown hazard {name!r}")
+        self.counts[name] += n

@@ -1,0 +1,37 @@
+"""Fixtures reach the database through the product's own seam (`migrator.db.server`):
+a real MongoDB when MIGRATOR_TEST_MONGO_URI is set, else the embedded default."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from pymongo import MongoClient
+from pymongo.database import Database
+
+from migrator import db
+
+
+@pytest.fixture(scope="session")
+def mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[db.Server]:
+    uri = os.environ.get("MIGRATOR_TEST_MONGO_URI") or None
+    with db.server(uri, data_dir=tmp_path_factory.mktemp("engine")) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+def mongo_client(mongo_server: db.Server) -> Iterator[MongoClient]:
+    client = mongo_server.client()
+    db.ping(client, mongo_server.uri)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def mongo_db(mongo_client: MongoClient) -> Iterator[Database]:
+    """A fresh, empty database, dropped after the test."""
+    name = f"migrator_test_{uuid.uuid4().hex[:8]}"
+    yield mongo_client[name]
+    mongo_client.drop_database(name)
