@@ -517,3 +517,13 @@ def cache_multiplier(model: str | None, kind: Literal["write", "read"]) -> float
     """Cache write/read rate for prompt-caching models, or None when the model has none."""
     key = value_key(model, CACHE_RATES)
     return CACHE_RATES[key][kind] if key else None
+
+
+class CastError(ValueError):
+    """Mongoose's CastError: a value that cannot be cast to its path's type (e.g. a bad
+    ObjectId string). Both paths raise it, so an error on both sides compares equal."""
+
+    def __init__(self, path: str, value: object, kind: str = "ObjectId") -> None:
+        super().__init__(f'Cast to {kind} failed for value "{value}" at path "{path}"')
+        self.path = path
+        self.value = value

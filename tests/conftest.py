@@ -35,3 +35,29 @@ def mongo_db(mongo_client: MongoClient) -> Iterator[Database]:
     name = f"migrator_test_{uuid.uuid4().hex[:8]}"
     yield mongo_client[name]
     mongo_client.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def seeded_db(mongo_client: MongoClient) -> Iterator[Database]:
+    """A seeded LibreChat database shared by read-only tests (never written by them)."""
+    from migrator.seed import seed
+
+    name = f"migrator_test_seeded_{uuid.uuid4().hex[:8]}"
+    database = mongo_client[name]
+    seed(database, users=24, seed=7)
+    yield database
+    mongo_client.drop_database(name)
+
+
+@pytest.fixture
+def twin_dbs(mongo_client: MongoClient) -> Iterator[tuple[Database, Database]]:
+    """Two identical seeded databases (same seed): run legacy on one, gateway on the other."""
+    from migrator.seed import seed
+
+    names = [f"migrator_test_twin_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    dbs = (mongo_client[names[0]], mongo_client[names[1]])
+    for database in dbs:
+        seed(database, users=12, seed=11)
+    yield dbs
+    for name in names:
+        mongo_client.drop_database(name)
