@@ -225,6 +225,176 @@ def seed(users: int, seed_value: int, drop: bool, **kw: Any) -> None:
     click.echo(summary.to_text())
 
 
+# --- ops / verify ---------------------------------------------------------------------------
+
+
+@main.command("ops")
+@click.option("--kind", type=click.Choice(["read", "write"]), default=None)
+def list_ops(kind: str | None) -> None:
+    """List the operations of the service catalog."""
+    from migrator import services
+
+    for op in services.select(None, kind=kind):
+        click.echo(f"{op.name:42s} {op.kind}")
+
+
+def _samples(value: str) -> int | None:
+    if value == "all":
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ConfigError(f"--samples must be a positive integer or `all`, got {value!r}")
+    return n
+
+
+@main.command()
+@connection_options
+@click.option(
+    "--ops",
+    "ops",
+    multiple=True,
+    metavar="GLOB",
+    help="Operations to run (globs, repeatable): auth.*, *.list_page. Default: all.",
+)
+@click.option(
+    "--samples",
+    default="20",
+    show_default=True,
+    metavar="N|all",
+    help="Inputs per operation; `all` draws every input the sampler can.",
+)
+@click.option("--seed", "seed_value", default=1, show_default=True, type=int)
+@click.option(
+    "--timeout-ms",
+    default=10_000,
+    show_default=True,
+    type=int,
+    help="Per-call timeout for each path.",
+)
+@click.option(
+    "--concurrency",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Inputs in flight; above 1 both paths of an input also run at once.",
+)
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Rules file (TOML or YAML) adding ignore/unordered/tolerance rules.",
+)
+@click.option(
+    "--gateway-cmd",
+    default=None,
+    metavar="CMD",
+    help="An external gateway process speaking the JSON-lines protocol, e.g. "
+    '"node examples/node-gateway/gateway.js".',
+)
+@click.option(
+    "--replay",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Recorded calls (JSON lines {op,args,at}) instead of sampled inputs.",
+)
+@click.option(
+    "--calibrate/--no-calibrate",
+    default=True,
+    show_default=True,
+    help="Run the legacy path twice first to learn noisy fields.",
+)
+@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
+@click.option("--format", "formats", default="md,json,junit", show_default=True)
+@handle_errors
+def verify(
+    ops: tuple[str, ...],
+    samples: str,
+    seed_value: int,
+    timeout_ms: int,
+    concurrency: int,
+    rules_file: str | None,
+    gateway_cmd: str | None,
+    replay: str | None,
+    calibrate: bool,
+    out: str,
+    formats: str,
+    **kw: Any,
+) -> None:
+    """Shadow-run every operation through both paths and write the consistency report."""
+    import threading
+
+    from migrator import report, verify_report
+    from migrator.verify import verify as run_verify
+
+    cfg = _settings(kw)
+    fmts = report.parse_formats(formats)
+    out_dir = report.prepare_out_dir(out)
+    stop = threading.Event()
+    bar = _bar()
+    try:
+        result = run_verify(
+            cfg,
+            ops=list(ops) or None,
+            samples=_samples(samples),
+            seed=seed_value,
+            timeout_ms=timeout_ms,
+            concurrency=concurrency,
+            rules_file=rules_file,
+            gateway_cmd=gateway_cmd,
+            replay=replay,
+            calibrate=calibrate,
+            progress=bar.update,
+            stop=stop,
+        )
+    finally:
+        bar.close()
+    paths = verify_report.write(result, out_dir, fmts)
+    _summary_line("verify", result.passed, result.failing, paths)
+    sys.exit(0 if result.passed else 1)
+
+
+def _summary_line(command: str, passed: bool, failing: list[str], paths: dict) -> None:
+    verdict = "GO" if passed else "NO-GO"
+    detail = "all operations agree" if passed else f"failing: {', '.join(failing)}"
+    click.echo(f"{command}: {verdict} — {detail}")
+    for fmt, path in paths.items():
+        click.echo(f"  {fmt:5s} {path}")
+
+
+class _bar:
+    """A per-operation progress bar on stderr (tqdm), silent when stderr is not a terminal."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._name: str | None = None
+
+    def update(self, name: str, done: int, total: int | None) -> None:
+        from tqdm import tqdm
+
+        if name != self._name:
+            self.close()
+            self._name = name
+            self._bar = tqdm(
+                total=total,
+                desc=name,
+                unit="input",
+                leave=False,
+                disable=not sys.stderr.isatty(),
+                file=sys.stderr,
+            )
+        self._bar.n = done
+        self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
 def _progress_printer() -> Callable[[str, int], None]:
     """A one-line counter on stderr (only when stderr is a terminal or CI wants it)."""
     last = {"phase": None}

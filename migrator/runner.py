@@ -1,0 +1,254 @@
+"""The shadow runner: for each input, both paths in random order (or at once), each call timed
+and bounded by a timeout; an exception is an observation, never a crash.
+
+Pipeline (no back-edges): sample -> run both -> compare -> record (``OpResult``).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pymongo.database import Database
+
+from migrator.compare import Observation, Rules, Verdict, compare
+from migrator.compare.diff import BOTH_ERROR, ERROR, MATCH, MISMATCH, differences
+from migrator.compare.normalize import normalize
+from migrator.gateway import DbGateway
+from migrator.services.base import Args, Operation
+
+MAX_EXAMPLES = 3
+MAX_FIELDS = 25
+
+
+class Path(Protocol):
+    name: str
+
+    def call(self, op: Operation, args: Args) -> Any: ...
+
+
+class LegacyPath:
+    name = "legacy"
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def call(self, op: Operation, args: Args) -> Any:
+        return op.legacy(self.db, **args)
+
+
+class GatewayPath:
+    name = "gateway"
+
+    def __init__(self, db: Database, gateway: Callable[[Database], DbGateway] = DbGateway) -> None:
+        self.gw = gateway(db)
+
+    def call(self, op: Operation, args: Args) -> Any:
+        return op.gateway(self.gw, **args)
+
+
+class ExternalPath:
+    """The gateway path served by another process (``--gateway-cmd``)."""
+
+    name = "gateway"
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def supports(self, op: Operation) -> bool:
+        return self.client.supports(op.name)
+
+    def call(self, op: Operation, args: Args) -> Any:
+        return self.client.call(op.name, args)
+
+
+def observe(
+    path: Path, op: Operation, args: Args, pool: ThreadPoolExecutor, timeout_s: float
+) -> Observation:
+    """Run one call in a worker thread; time it; turn exceptions and timeouts into data."""
+
+    def timed() -> Observation:
+        t0, c0 = time.perf_counter_ns(), time.thread_time_ns()
+        try:
+            value, error = path.call(op, args), None
+        except Exception as exc:
+            value, error = None, (getattr(exc, "type", None) or type(exc).__name__, str(exc)[:300])
+        return Observation(
+            value=value,
+            error=error,
+            wall_ns=time.perf_counter_ns() - t0,
+            cpu_ns=time.thread_time_ns() - c0,
+        )
+
+    future = pool.submit(timed)
+    try:
+        return future.result(timeout=timeout_s)
+    except FutureTimeout:
+        return Observation(timed_out=True, wall_ns=int(timeout_s * 1e9))
+
+
+@dataclass
+class Example:
+    args: Args
+    legacy: Any
+    gateway: Any
+    difference: Any
+
+
+@dataclass
+class OpResult:
+    """What a run learned about one operation; bounded whatever the number of inputs."""
+
+    name: str
+    kind: str
+    inputs: int = 0
+    verdicts: Counter = field(default_factory=Counter)
+    kinds: Counter = field(default_factory=Counter)  # difference kind -> inputs
+    fields: Counter = field(default_factory=Counter)  # field path -> inputs differing there
+    examples: dict[str, list[Example]] = field(default_factory=dict)
+    noise: list[str] = field(default_factory=list)  # paths that differ between legacy runs
+    rechecked: int = 0
+    legacy_ns: list[int] = field(default_factory=list)
+    gateway_ns: list[int] = field(default_factory=list)
+    skipped: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        bad = self.verdicts[MISMATCH] + self.verdicts[ERROR] + self.verdicts["timeout"]
+        return self.skipped is None and bad == 0 and self.kinds["errors differ"] == 0
+
+    def record(
+        self, args: Args, legacy: Observation, gateway: Observation, verdict: Verdict
+    ) -> None:
+        self.inputs += 1
+        self.verdicts[verdict.status] += 1
+        self.legacy_ns.append(legacy.wall_ns)
+        self.gateway_ns.append(gateway.wall_ns)
+        if verdict.status in (MATCH, "ignored"):
+            return
+        for kind in {d.kind for d in verdict.differences}:
+            self.kinds[kind] += 1
+            bucket = self.examples.setdefault(kind, [])
+            if len(bucket) < MAX_EXAMPLES:
+                first = next(d for d in verdict.differences if d.kind == kind)
+                bucket.append(Example(args, _shown(legacy), _shown(gateway), first))
+        for path in {d.path for d in verdict.differences if d.path}:
+            self.fields[path] += 1
+        if len(self.fields) > MAX_FIELDS * 4:  # keep the counter bounded
+            self.fields = Counter(dict(self.fields.most_common(MAX_FIELDS)))
+
+
+def _shown(obs: Observation) -> Any:
+    if obs.timed_out:
+        return {"timeout": True}
+    if obs.error:
+        return {"error": {"type": obs.error[0], "message": obs.error[1]}}
+    return obs.value
+
+
+@dataclass
+class RunOptions:
+    timeout_s: float = 10.0
+    concurrency: int = 1
+    calibrate: bool = True
+    recheck: bool = True
+    seed: int = 1
+
+
+def calibrate_noise(
+    op: Operation,
+    legacy: Path,
+    inputs: list[Args],
+    rules: Rules,
+    pool: ThreadPoolExecutor,
+    timeout_s: float,
+) -> list[str]:
+    """A/A: run the legacy path twice; fields that differ are noise, not gateway mismatches."""
+    paths: set[str] = set()
+    for args in inputs:
+        first = observe(legacy, op, args, pool, timeout_s)
+        second = observe(legacy, op, args, pool, timeout_s)
+        if first.error or second.error or first.timed_out or second.timed_out:
+            continue
+        for diff in differences(normalize(first.value, rules), normalize(second.value, rules)):
+            paths.add(diff.path or "(value)")
+    return sorted(paths)
+
+
+def run_operation(
+    op: Operation,
+    inputs: Iterable[Args],
+    legacy: Path,
+    gateway: Path,
+    rules: Rules,
+    options: RunOptions,
+    progress: Callable[[int], None] | None = None,
+    stop: threading.Event | None = None,
+) -> OpResult:
+    result = OpResult(op.name, op.kind)
+    t0 = time.perf_counter()
+    rng = random.Random(f"{options.seed}:{op.name}")
+    inputs = list(inputs)
+    workers = max(2, 2 * options.concurrency)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="path") as pool:
+        if options.calibrate:
+            result.noise = calibrate_noise(
+                op, legacy, inputs[: min(len(inputs), 5)], rules, pool, options.timeout_s
+            )
+        noise = tuple(p for p in result.noise if p != "(value)")
+
+        def one(args: Args) -> tuple[Observation, Observation]:
+            if options.concurrency > 1:
+                with ThreadPoolExecutor(max_workers=2) as pair:
+                    a = pair.submit(observe, legacy, op, args, pool, options.timeout_s)
+                    b = pair.submit(observe, gateway, op, args, pool, options.timeout_s)
+                    return a.result(), b.result()
+            if rng.random() < 0.5:  # random order: neither path always warms the cache
+                a = observe(legacy, op, args, pool, options.timeout_s)
+                return a, observe(gateway, op, args, pool, options.timeout_s)
+            b = observe(gateway, op, args, pool, options.timeout_s)
+            return observe(legacy, op, args, pool, options.timeout_s), b
+
+        def verdict_for(args: Args) -> tuple[Observation, Observation, Verdict]:
+            leg, gw = one(args)
+            verdict = compare(leg, gw, rules, noise)
+            if verdict.status in (MISMATCH, ERROR) and options.recheck:
+                # No shared snapshot between the paths: a live write may have landed between
+                # the two reads. Re-check once before counting it.
+                leg2, gw2 = one(args)
+                again = compare(leg2, gw2, rules, noise)
+                if again.status not in (MISMATCH, ERROR):
+                    result.rechecked += 1
+                    return leg2, gw2, again
+            return leg, gw, verdict
+
+        with ThreadPoolExecutor(max_workers=options.concurrency) as runners:
+            for done, (args, (leg, gw, verdict)) in enumerate(
+                zip(inputs, runners.map(verdict_for, inputs), strict=True), 1
+            ):
+                result.record(args, leg, gw, verdict)
+                if progress:
+                    progress(done)
+                if stop is not None and stop.is_set():
+                    break
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+__all__ = [
+    "BOTH_ERROR",
+    "ExternalPath",
+    "GatewayPath",
+    "LegacyPath",
+    "OpResult",
+    "RunOptions",
+    "run_operation",
+]

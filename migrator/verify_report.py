@@ -1,0 +1,158 @@
+"""The consistency report of ``verify``: summary first, then one block per operation with its
+difference types, per-field statistics and at most three paired examples per type."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from migrator import report
+from migrator.compare.diff import BOTH_ERROR, ERROR, IGNORED, MATCH, MISMATCH, NOISE, TIMEOUT
+from migrator.runner import OpResult
+from migrator.verify import VerifyResult, to_json
+
+COLUMNS = (MATCH, IGNORED, MISMATCH, ERROR, BOTH_ERROR, TIMEOUT, NOISE)
+
+
+def _verdict(op: OpResult) -> str:
+    if op.skipped:
+        return "skipped"
+    return "PASS" if op.passed else "FAIL"
+
+
+def markdown(result: VerifyResult) -> str:
+    env = result.environment
+    head = "GO" if result.passed else "NO-GO"
+    failing = ", ".join(result.failing) or "none"
+    lines = [
+        f"# migrator verify — {head}",
+        "",
+        f"**{head}**: {sum(op.inputs for op in result.ops)} inputs over {len(result.ops)} "
+        f"operations in {result.seconds:.1f} s; failing operations: {failing}."
+        + ("" if result.complete else " **INCOMPLETE: interrupted; only what ran is shown.**"),
+        "",
+        "## Environment",
+        "",
+        report.md_table(
+            [
+                [
+                    "legacy",
+                    f"{env['server']['kind']} {env['server']['version']} · "
+                    f"{env['server']['uri']} / {env['legacy_db']}",
+                ],
+                [
+                    "gateway",
+                    f"{env['gateway']} · {env['gateway_server']['uri']} / {env['gateway_db']}",
+                ],
+                [
+                    "mode",
+                    "migration (gateway reads another database)"
+                    if env["migration"]
+                    else "same database",
+                ],
+                ["snapshot reads", env["snapshot_reads"]],
+                ["client", f"pymongo {env['pymongo']}, Python {env['python']} on {env['host']}"],
+                ["migrator", env.get("git_revision") or "?"],
+                [
+                    "settings",
+                    ", ".join(
+                        f"{k}={v}" for k, v in result.options.items() if v not in (None, False)
+                    ),
+                ],
+            ],
+            ["", ""],
+        ),
+        "",
+        "## Summary",
+        "",
+        report.md_table(
+            [
+                [
+                    op.name,
+                    op.kind,
+                    op.inputs,
+                    *(op.verdicts.get(c, 0) for c in COLUMNS),
+                    _verdict(op) if not op.skipped else f"skipped: {op.skipped}",
+                ]
+                for op in result.ops
+            ],
+            ["operation", "kind", "inputs", *COLUMNS, "verdict"],
+        ),
+        "",
+    ]
+    for op in result.ops:
+        if op.skipped or (not op.kinds and not op.noise):
+            continue
+        lines += [f"## {op.name} — {_verdict(op)}", ""]
+        if op.kinds:
+            lines += [
+                report.md_table(
+                    sorted(op.kinds.items(), key=lambda kv: -kv[1]), ["difference", "inputs"]
+                ),
+                "",
+            ]
+        if op.fields:
+            lines += [
+                "Fields that differ:",
+                "",
+                report.md_table(op.fields.most_common(15), ["field", "inputs"]),
+                "",
+            ]
+        if op.noise:
+            lines += [
+                "Noise (differs between two legacy runs; not counted against the "
+                f"gateway): {', '.join(op.noise)}. Suggested rule:",
+                "",
+                "```toml",
+                "[[rule]]",
+                f'ops = "{op.name}"',
+                f"volatile = {[p for p in op.noise if p != '(value)']!r}",
+                "```",
+                "",
+            ]
+        if op.rechecked:
+            lines += [
+                f"{op.rechecked} inputs differed once and matched on re-check "
+                "(live writes between the two reads).",
+                "",
+            ]
+        for kind, examples in op.examples.items():
+            lines += [f"### {kind}", ""]
+            for i, ex in enumerate(examples, 1):
+                d = ex.difference
+                where = f"`{d.path or '(value)'}`" + (f" in {report.show(d.doc)}" if d.doc else "")
+                lines += [
+                    f"{i}. input `{report.show(ex.args, 300)}` — at {where}: legacy "
+                    f"`{report.show(d.legacy, 200)}` vs gateway `{report.show(d.gateway, 200)}`",
+                    f"   - legacy: `{report.show(ex.legacy)}`",
+                    f"   - gateway: `{report.show(ex.gateway)}`",
+                ]
+            lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def junit(result: VerifyResult) -> str:
+    cases = []
+    for op in result.ops:
+        failure = None
+        if not op.skipped and not op.passed:
+            kinds = ", ".join(f"{k}: {n}" for k, n in op.kinds.items())
+            failure = (
+                f"{op.verdicts.get(MISMATCH, 0)} mismatches, {op.verdicts.get(ERROR, 0)} "
+                f"errors, {op.verdicts.get(TIMEOUT, 0)} timeouts ({kinds})"
+            )
+        cases.append((op.name, op.seconds, failure, op.skipped))
+    return report.junit("migrator.verify", cases)
+
+
+def write(result: VerifyResult, out_dir: Path, formats: tuple[str, ...]) -> dict[str, Path]:
+    name = f"verify-{report.stamp(result.started)}"
+    return report.write_set(
+        out_dir,
+        name,
+        formats,
+        {
+            "md": lambda: markdown(result),
+            "json": lambda: report.dumps(to_json(result)),
+            "junit": lambda: junit(result),
+        },
+    )
