@@ -10,9 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from pymongo.errors import PyMongoError
 
 from migrator import __version__, db, embedded, settings
-from migrator.errors import ConfigError, MigratorError
+from migrator.errors import CannotRun, ConfigError, MigratorError
 
 
 def _fail(exc: MigratorError) -> None:
@@ -29,6 +30,9 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except MigratorError as exc:
             _fail(exc)
+        except PyMongoError as exc:  # a server failure mid-run: exit 3, one line
+            reason = str(exc).split(" (configured timeouts")[0].splitlines()[0]
+            _fail(CannotRun(f"the database failed during the run: {type(exc).__name__}: {reason}"))
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)

@@ -23,6 +23,7 @@ from bson import json_util
 from migrator import db, model, services
 from migrator.compare.rules import Rules, load_rules
 from migrator.errors import ConfigError
+from migrator.gateway.external import decode
 from migrator.guard import read_only
 from migrator.runner import (
     ExternalPath,
@@ -81,7 +82,7 @@ def read_replay(path: str | Path) -> dict[str, list[Args]]:
         if not line.strip():
             continue
         try:
-            record = json_util.loads(line)
+            record = decode(line)
             calls.setdefault(str(record["op"]), []).append(dict(record.get("args") or {}))
         except (ValueError, KeyError, TypeError) as exc:
             raise ConfigError(
@@ -263,9 +264,19 @@ def to_json(result: VerifyResult) -> dict[str, Any]:
             },
         }
 
+    paths_s = sum(sum(op.legacy_ns) + sum(op.gateway_ns) for op in result.ops) / 1e9
+    inputs = sum(op.inputs for op in result.ops)
+    secs = result.seconds
     data = {
         "schema_version": SCHEMA_VERSION,
         "command": "verify",
+        "timing": {
+            "inputs": inputs,
+            "seconds": round(secs, 3),
+            "inputs_per_second": round(inputs / secs, 1) if secs else None,
+            "paths_seconds": round(paths_s, 3),
+            "tool_share": round(1 - paths_s / secs, 3) if secs else None,
+        },
         "started": result.started.isoformat(),
         "seconds": round(result.seconds, 3),
         "complete": result.complete,

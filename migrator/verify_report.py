@@ -127,6 +127,16 @@ def markdown(result: VerifyResult) -> str:
                     f"   - gateway: `{report.show(ex.gateway)}`",
                 ]
             lines.append("")
+    timing = to_json(result)["timing"]
+    lines += [
+        "## Timing",
+        "",
+        f"{timing['inputs']} inputs in {timing['seconds']} s "
+        f"({timing['inputs_per_second']} inputs/s); the two paths took "
+        f"{timing['paths_seconds']} s, the tool itself (sampling, calibration, normalise, "
+        f"diff, report) the rest ({(timing['tool_share'] or 0):.0%}).",
+        "",
+    ]
     return "\n".join(lines) + "\n"
 
 

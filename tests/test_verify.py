@@ -215,3 +215,36 @@ def test_source_is_never_written(mongo_server, seeded_db) -> None:
         except WriteRefused:
             pass
     assert seeded_db.users.count_documents({}) == before
+
+
+def test_replay_file_drives_the_inputs(mongo_server, seeded_db) -> None:
+    from pathlib import Path
+
+    replay = Path(__file__).parent / "data" / "replay.jsonl"
+    result = verify(_cfg(mongo_server, seeded_db.name), replay=str(replay))
+    assert {op.name: op.inputs for op in result.ops} == {
+        "auth.count_users": 1,
+        "auth.get_user_by_id": 1,
+        "auth.count_active_sessions": 1,
+    }
+    assert result.passed
+
+
+def test_external_gateway_process_is_verified_by_the_same_run(mongo_server, seeded_db) -> None:
+    import shutil
+    from pathlib import Path
+
+    import pytest
+
+    shim = Path(__file__).parents[1] / "examples" / "node-gateway"
+    if not shutil.which("node") or not (shim / "node_modules").exists():
+        pytest.skip("node or examples/node-gateway/node_modules missing (.ci/run installs them)")
+    result = verify(
+        _cfg(mongo_server, seeded_db.name),
+        ops=["auth.*"],
+        samples=4,
+        gateway_cmd=f"node {shim / 'gateway.js'}",
+    )
+    ran = [op for op in result.ops if op.skipped is None]
+    assert len(ran) >= 6 and result.passed, result.failing
+    assert result.environment["gateway"].startswith("node ")

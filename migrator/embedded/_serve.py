@@ -35,6 +35,27 @@ from mongoeco import AsyncMongoClient
 from mongoeco.engines import MemoryEngine
 from mongoeco.engines.memory import document_in_virtual_index
 from mongoeco.wire import AsyncMongoEcoProxyServer
+from mongoeco.wire import cursors as _wire_cursors
+
+
+def _int64_cursor_id(method):
+    # MongoDB sends cursor ids as int64; drivers that type-check replies (Node's) require it.
+    def wrapper(self, *args, **kwargs):
+        result = method(self, *args, **kwargs)
+        cursor = result.get("cursor") if isinstance(result, dict) else None
+        if isinstance(cursor, dict) and type(cursor.get("id")) is int:
+            cursor["id"] = bson.Int64(cursor["id"])
+        return result
+
+    return wrapper
+
+
+for _name in ("materialize_command_result", "get_more"):
+    setattr(
+        _wire_cursors.WireCursorStore,
+        _name,
+        _int64_cursor_id(getattr(_wire_cursors.WireCursorStore, _name)),
+    )
 
 SNAPSHOT = "snapshot"
 SYSTEM_DBS = {"admin", "config", "local"}

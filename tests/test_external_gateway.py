@@ -1,0 +1,371 @@
+"""The external-process gateway: the Node.js reference gateway (examples/node-gateway) against
+the Python legacy path on seeded data, the protocol's BSON round trips, and its failure modes."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bson import (
+    DBRef,
+    Decimal128,
+    Int64,
+    MaxKey,
+    MinKey,
+    ObjectId,
+    Regex,
+    Timestamp,
+)
+from bson.binary import Binary
+from bson.code import Code
+from pymongo.database import Database
+
+from migrator import db
+from migrator.errors import CannotRun
+from migrator.gateway.external import (
+    ExternalGateway,
+    ExternalOperationError,
+    decode,
+    error_type,
+)
+from migrator.services import Sampler, catalog
+
+NODE_DIR = Path(__file__).resolve().parent.parent / "examples" / "node-gateway"
+GATEWAY_JS = NODE_DIR / "gateway.js"
+NODE = shutil.which("node")
+
+if NODE is None:
+    pytest.skip(
+        "`node` is not on PATH (the Node reference gateway needs it)", allow_module_level=True
+    )
+if not (NODE_DIR / "node_modules" / "mongodb").is_dir():
+    pytest.skip(
+        "examples/node-gateway/node_modules is missing: run `npm ci` there (.ci/run does)",
+        allow_module_level=True,
+    )
+
+CMD = [NODE, str(GATEWAY_JS)]
+AUTH_OPS = (
+    "auth.get_user_by_id",
+    "auth.find_user_by_email",
+    "auth.count_users",
+    "auth.find_session",
+    "auth.count_active_sessions",
+    "auth.get_balance",
+)
+
+
+def same(a: Any, b: Any, path: str = "$") -> None:
+    """Equal values of exactly the same types, recursively, with the same key order."""
+    assert type(a) is type(b), f"{path}: {type(a).__name__} {a!r} != {type(b).__name__} {b!r}"
+    if isinstance(a, dict):
+        assert list(a) == list(b), f"{path}: keys {list(a)} != {list(b)}"
+        for key in a:
+            same(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), f"{path}: {len(a)} items != {len(b)}"
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            same(x, y, f"{path}[{i}]")
+    elif isinstance(a, float):
+        if math.isnan(a):
+            assert math.isnan(b), f"{path}: nan != {b!r}"
+        else:
+            assert a == b and math.copysign(1, a) == math.copysign(1, b), f"{path}: {a} != {b}"
+    elif isinstance(a, DBRef):
+        assert (a.collection, a.database) == (b.collection, b.database), path
+        same(a.id, b.id, f"{path}.$id")
+    else:
+        assert a == b, f"{path}: {a!r} != {b!r}"
+
+
+def observe(fn: Any, *args: Any, **kwargs: Any) -> tuple[str, Any]:
+    """('value', v) or ('error', type name): the remote type for an external error."""
+    try:
+        return "value", fn(*args, **kwargs)
+    except Exception as exc:
+        return "error", error_type(exc)
+
+
+@pytest.fixture(scope="module")
+def gateway(mongo_server: db.Server, seeded_db: Database) -> Iterator[ExternalGateway]:
+    with ExternalGateway.for_database(CMD, mongo_server.uri, seeded_db.name) as gw:
+        try:
+            gw.call("auth.count_users")
+        except ExternalOperationError as exc:
+            if 'BSON element "id" is missing' in exc.message:
+                pytest.fail(
+                    "the server sends cursor ids as int32 and the Node driver requires int64 "
+                    "(MongoDB's type): the embedded engine needs its cursor-id fix "
+                    f"(migrator/embedded/_serve.py); driver said: {exc}"
+                )
+            raise
+        yield gw
+
+
+@pytest.fixture(scope="module")
+def echo_gateway() -> Iterator[ExternalGateway]:
+    """No database needed: `$echo` and `$sleep` only."""
+    with ExternalGateway(CMD, timeout_s=20) as gw:
+        yield gw
+
+
+# --- handshake ----------------------------------------------------------------------------------
+
+
+def test_handshake_lists_the_operations(echo_gateway: ExternalGateway) -> None:
+    assert echo_gateway.name == "migrator-node-gateway"
+    assert echo_gateway.version
+    assert echo_gateway.info["protocol"] == 1
+    for op in (*AUTH_OPS, "$echo", "$sleep"):
+        assert echo_gateway.supports(op), op
+    assert not echo_gateway.supports("auth.no_such_op")
+    assert set(AUTH_OPS) <= set(catalog())
+
+
+# --- the Node gateway agrees with the legacy path ----------------------------------------------
+
+
+# Every catalog operation the reference gateway implements; test_every_shared_op_is_tested keeps
+# this list equal to what its handshake announces.
+SHARED_OPS = sorted({*AUTH_OPS, "auth.find_user_for_openid", "auth.find_token"})
+
+
+@pytest.mark.parametrize("op_name", SHARED_OPS)
+def test_node_gateway_agrees_with_legacy(
+    op_name: str, gateway: ExternalGateway, seeded_db: Database
+) -> None:
+    op = catalog()[op_name]
+    inputs = list(op.sample(Sampler(seeded_db, 6, seed=3)))
+    assert inputs
+    values = 0
+    for args in inputs:
+        legacy = observe(op.legacy, seeded_db, **args)
+        external = observe(gateway.call, op_name, args)
+        assert legacy[0] == external[0], f"{op_name}{args}: legacy {legacy} vs node {external}"
+        if legacy[0] == "error":
+            assert legacy[1] == external[1], f"{op_name}{args}: error types differ"
+        else:
+            same(legacy[1], external[1], f"{op_name}{args}")
+            values += legacy[1] is not None
+    assert values, f"{op_name}: no sampled input found data; the comparison proved nothing"
+
+
+def test_every_shared_op_is_tested(gateway: ExternalGateway) -> None:
+    shared = {name for name in gateway.ops if name in catalog()}
+    assert set(AUTH_OPS) <= shared
+    assert shared == set(SHARED_OPS)
+
+
+def test_bind_is_a_drop_in_gateway_function(gateway: ExternalGateway, seeded_db: Database) -> None:
+    op = catalog()["auth.count_users"]
+    fn = gateway.bind(op.name)
+    assert fn(None) == op.legacy(seeded_db) == seeded_db.users.count_documents({})
+
+
+def test_errors_compare_by_type(gateway: ExternalGateway, seeded_db: Database) -> None:
+    op = catalog()["auth.get_user_by_id"]
+    with pytest.raises(Exception) as legacy:
+        op.legacy(seeded_db, user_id="not-an-object-id")
+    with pytest.raises(ExternalOperationError) as external:
+        gateway.call(op.name, {"user_id": "not-an-object-id"})
+    assert error_type(legacy.value) == error_type(external.value) == "CastError"
+    assert external.value.type == "CastError"
+    assert external.value.op == op.name
+    assert "not-an-object-id" in external.value.message
+    with pytest.raises(ExternalOperationError) as unknown:
+        gateway.call("auth.no_such_op", {})
+    assert unknown.value.type == "UnknownOperation"
+    # the process is still usable after error answers
+    assert gateway.call("auth.count_users") == seeded_db.users.count_documents({})
+
+
+# --- BSON round trips ---------------------------------------------------------------------------
+
+
+def every_type() -> dict[str, Any]:
+    oid = ObjectId("65f1a2b3c4d5e6f7a8b9c0d1")
+    return {
+        "objectId": oid,
+        "date": datetime(2025, 8, 14, 9, 30, 12, 345000),
+        "epoch": datetime(1970, 1, 1),
+        "before_epoch": datetime(1969, 7, 20, 20, 17, 40),
+        "int32": 42,
+        "int32_min": -(2**31),
+        "int32_max": 2**31 - 1,
+        "int64_small": Int64(7),
+        "int64_zero": Int64(0),
+        "int64_large": Int64(2**62 + 1),
+        "int64_beyond_js_safe": Int64(2**53 + 1),
+        "int64_min": Int64(-(2**63)),
+        "double": 3.25,
+        "double_whole": 1.0,
+        "double_zero": 0.0,
+        "double_negative_zero": -0.0,
+        "double_tiny": 5e-324,
+        "double_huge": 1.7976931348623157e308,
+        "double_inf": math.inf,
+        "double_neg_inf": -math.inf,
+        "double_tenth": 0.1,
+        "decimal": Decimal128("1.10"),
+        "decimal_negative_zero": Decimal128("-0"),
+        "decimal_big": Decimal128("9.999999999999999999999999999999999E+6144"),
+        "decimal_nan": Decimal128("NaN"),
+        "true": True,
+        "false": False,
+        "null": None,
+        "string": "plain",
+        "empty_string": "",
+        "unicode": 'héllo — 世界 🚀 \u0000 nul, \t tab, \n newline, "quote" \\ backslash',
+        "ключ ünïcödé": "unicode key",
+        "nested": {"a": {"b": {"c": [1, Int64(2), 3.0, {"d": None}]}}, "empty": {}},
+        "array": [1, "two", 3.0, Int64(4), None, [], [oid], {"k": True}],
+        "empty_array": [],
+        "bytes": b"\x00\x01\xfebinary",
+        "binary_uuid": Binary(bytes(range(16)), 4),
+        "binary_user": Binary(b"custom", 0x80),
+        "binary_md5": Binary(b"0123456789abcdef", 5),
+        "regex": Regex(r"^ab+c\d$", "im"),
+        "regex_plain": Regex("x", ""),
+        "timestamp": Timestamp(1_700_000_000, 7),
+        "minKey": MinKey(),
+        "maxKey": MaxKey(),
+        "code": Code("function () { return 1; }"),
+        "dbref": DBRef("users", oid),
+    }
+
+
+def test_echo_round_trips_every_bson_type(echo_gateway: ExternalGateway) -> None:
+    doc = every_type()
+    back = echo_gateway.call("$echo", doc)
+    same(doc, back)
+
+
+def test_echo_round_trips_the_seeded_dataset(
+    echo_gateway: ExternalGateway, seeded_db: Database
+) -> None:
+    seen: set[str] = set()
+
+    def types(value: Any) -> None:
+        seen.add(type(value).__name__)
+        if isinstance(value, dict):
+            for v in value.values():
+                types(v)
+        elif isinstance(value, list):
+            for v in value:
+                types(v)
+
+    for name in sorted(seeded_db.list_collection_names()):
+        docs = list(seeded_db[name].find())
+        types(docs)
+        for start in range(0, len(docs), 250):
+            batch = {"collection": name, "docs": docs[start : start + 250]}
+            same(batch, echo_gateway.call("$echo", batch), name)
+    # The dataset's own types all went through (and the constructed document covers the rest).
+    assert {"ObjectId", "datetime", "int", "str", "bool", "dict", "list"} <= seen
+
+
+def test_python_ints_beyond_int32_come_back_as_int64(echo_gateway: ExternalGateway) -> None:
+    # As in a BSON round trip: pymongo stores such an int as int64 and reads back Int64.
+    back = echo_gateway.call("$echo", {"n": 2**40, "small": 5})
+    same(back, {"n": Int64(2**40), "small": 5})
+
+
+# --- failure modes ------------------------------------------------------------------------------
+
+
+def test_a_call_that_hangs_times_out(echo_gateway: ExternalGateway) -> None:
+    with pytest.raises(TimeoutError, match=r"\$sleep"):
+        echo_gateway.call("$sleep", {"ms": 1500}, timeout_s=0.3)
+    # The late answer is discarded; the next call gets its own answer.
+    same(echo_gateway.call("$echo", {"after": "timeout"}), {"after": "timeout"})
+
+
+def test_a_gateway_that_dies_is_cannot_run_in_one_line() -> None:
+    gw = ExternalGateway(CMD, timeout_s=20)
+    with pytest.raises(CannotRun) as died:
+        gw.call("$exit", {"code": 3})
+    message = str(died.value)
+    assert "\n" not in message
+    assert "exited with code 3" in message
+    assert "exiting with code 3 as asked" in message  # its last stderr line
+    assert died.value.exit_code == 3
+    with pytest.raises(CannotRun, match="closed"):
+        gw.call("$echo", {})
+    gw.close()  # idempotent
+
+
+def test_a_command_that_cannot_start_is_cannot_run() -> None:
+    with pytest.raises(CannotRun, match="cannot start external gateway") as err:
+        ExternalGateway("no-such-gateway-command-xyz --flag")
+    assert "\n" not in str(err.value)
+
+
+def test_a_gateway_that_exits_at_start_is_cannot_run() -> None:
+    script = "console.error('Error: Cannot find module ./repositories'); process.exit(7)"
+    with pytest.raises(CannotRun) as err:
+        ExternalGateway([NODE, "-e", script])
+    message = str(err.value)
+    assert "exited with code 7" in message
+    assert "Cannot find module ./repositories" in message
+    assert "\n" not in message
+
+
+def test_a_gateway_that_writes_non_json_is_cannot_run() -> None:
+    script = (
+        "import sys; print('oops, a log line', file=sys.stderr, flush=True); "
+        "print('Server listening on 3080', flush=True); sys.stdin.read()"
+    )
+    with pytest.raises(CannotRun) as err:
+        ExternalGateway([sys.executable, "-c", script], timeout_s=10)
+    message = str(err.value)
+    assert "non-JSON" in message and "Server listening on 3080" in message
+    assert "oops, a log line" in message
+    assert "\n" not in message
+
+
+def test_credentials_in_the_command_are_masked() -> None:
+    with pytest.raises(CannotRun) as err:
+        ExternalGateway("no-such-gateway mongodb://admin:s3cret@db.example:27017/LibreChat")
+    assert "s3cret" not in str(err.value)
+    assert "admin:***@" in str(err.value)
+
+
+# --- record mode --------------------------------------------------------------------------------
+
+
+def test_record_mode_writes_the_replay_file(
+    tmp_path: Path, mongo_server: db.Server, seeded_db: Database
+) -> None:
+    replay = tmp_path / "calls.jsonl"
+    user = seeded_db.users.find_one({}, {"_id": 1})
+    assert user is not None
+    now = datetime(2025, 8, 14, 12, 0, 0, 123000)
+    calls = [
+        ("auth.get_user_by_id", {"user_id": str(user["_id"])}),
+        ("auth.count_active_sessions", {"user_id": str(user["_id"]), "now": now}),
+        ("auth.get_user_by_id", {"user_id": "not-an-object-id"}),  # errors are recorded too
+    ]
+    with ExternalGateway.for_database(
+        CMD, mongo_server.uri, seeded_db.name, env={"MIGRATOR_RECORD": str(replay)}
+    ) as gw:
+        gw.call("$echo", {"not": "recorded"})  # protocol ops are not part of the replay
+        for op_name, args in calls:
+            observe(gw.call, op_name, args)
+    lines = replay.read_text().splitlines()
+    assert len(lines) == len(calls)
+    for line, (op_name, args) in zip(lines, calls, strict=True):
+        entry = json.loads(line)
+        assert list(entry) == ["op", "args", "at"]
+        assert entry["op"] == op_name
+        same(decode(json.dumps(entry["args"])), args)
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry["at"])
+        datetime.fromisoformat(entry["at"])
+    assert '"$date"' in lines[1]  # canonical EJSON keeps the datetime a datetime
