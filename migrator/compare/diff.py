@@ -151,8 +151,12 @@ def differences(left: Any, right: Any) -> list[Difference]:
     """Classified differences between two normalised values."""
     if left == right:
         return []
-    same_items = (isinstance(left, list) and isinstance(right, list) and len(left) == len(right)
-                  and sorted(map(repr, left)) == sorted(map(repr, right)))
+    same_items = (
+        isinstance(left, list)
+        and isinstance(right, list)
+        and len(left) == len(right)
+        and sorted(map(repr, left)) == sorted(map(repr, right))
+    )
     if same_items:
         return [Difference(ORDER, "", _ids(left), _ids(right))]
     if _is_count(left) and _is_count(right):
