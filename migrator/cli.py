@@ -399,6 +399,12 @@ class _bar:
             self._bar = None
 
 
+# --- counts (issue #5) ----------------------------------------------------------------------
+
+
+# --- bench (issue #6) -----------------------------------------------------------------------
+
+
 def _progress_printer() -> Callable[[str, int], None]:
     """A one-line counter on stderr (only when stderr is a terminal or CI wants it)."""
     last = {"phase": None}
