@@ -1,0 +1,338 @@
+"""Conversations and messages: on seeded data both paths answer alike and leave the same state,
+and deliberately wrong gateways are caught (issue 3, "Tests that must pass")."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+import pytest
+from pymongo.database import Database
+from support import both_paths, outcome
+
+from migrator import model
+from migrator.compare.normalize import normalize
+from migrator.compare.rules import Rules
+from migrator.gateway import DbGateway
+from migrator.services import catalog
+from migrator.services import conversations as conv
+from migrator.services import messages as msg
+from migrator.services.base import Operation, Sampler
+
+OPS = [*conv.OPERATIONS, *msg.OPERATIONS]
+READS = [op for op in OPS if op.kind == "read"]
+WRITES = [op for op in OPS if op.kind == "write"]
+PAGES = ("conversations", "messages")  # the list key of a page answer
+
+
+def _nonempty(value: Any) -> bool:
+    """A read answer that carries data (a page with rows, a count above zero, a document)."""
+    if isinstance(value, Mapping) and any(k in value for k in PAGES):
+        return any(bool(value.get(k)) for k in PAGES)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value > 0
+    return bool(value)
+
+
+def _settled(value: Any, rules: Rules) -> Any:
+    """A write's observation with its volatile fields (generated ids, clocks) masked."""
+    return normalize(value, rules)
+
+
+def _state(db: Database, footprint: Mapping[str, Mapping], rules: Rules) -> dict[str, list]:
+    """The documents a footprint names, volatile fields masked, in a stable order."""
+    out = {}
+    for collection, query in footprint.items():
+        docs = [_settled(d, rules) for d in db[collection].find(dict(query))]
+        out[collection] = sorted(docs, key=repr)
+    return out
+
+
+def test_catalog_lists_both_areas() -> None:
+    names = set(catalog())
+    for op in OPS:
+        assert op.name in names
+        assert op.name.split(".")[0] in ("conversations", "messages")
+    assert {op.name for op in WRITES} >= {
+        "conversations.save",
+        "conversations.archive",
+        "conversations.rename",
+        "conversations.delete",
+        "conversations.bulk_save",
+        "messages.save",
+        "messages.update_text",
+        "messages.delete_since",
+        "messages.bulk_save",
+    }
+    assert all(op.footprint is not None for op in WRITES)
+
+
+# --- (1) reads: both paths agree on every sampled input --------------------------------------
+
+
+@pytest.mark.parametrize("op", READS, ids=lambda op: op.name)
+def test_read_paths_agree(op: Operation, seeded_db: Database) -> None:
+    rows = both_paths(op, seeded_db, n=8)
+    assert len(rows) >= 5
+    differ = [(args, leg, gw) for args, leg, gw in rows if leg != gw]
+    assert not differ, f"{len(differ)} of {len(rows)} inputs differ; first: {differ[0]}"
+    assert any(leg[0] == "value" and _nonempty(leg[1]) for _, leg, _ in rows), (
+        "every sampled input gave an empty answer: the agreement is vacuous"
+    )
+
+
+def test_list_page_reproduces_the_popped_row_cursor(seeded_db: Database) -> None:
+    """B's sidebar skips the popped row: walking the pages lists every conversation but one
+    per full page, on both paths alike."""
+    user = conv._heavy_users(Sampler(seeded_db, 1))[0]
+    gw = DbGateway(seeded_db)
+    seen: dict[str, list[str]] = {"legacy": [], "gateway": []}
+    cursors = 0
+    for name, call in (
+        ("legacy", lambda c: conv.list_page(seeded_db, user=user, cursor=c, limit=5)),
+        ("gateway", lambda c: conv.gw_list_page(gw, user=user, cursor=c, limit=5)),
+    ):
+        cursor, cursors = None, 0
+        while True:
+            page = call(cursor)
+            seen[name] += [c["conversationId"] for c in page["conversations"]]
+            cursor = page["nextCursor"]
+            if cursor is None:
+                break
+            cursors += 1
+        assert cursors >= 2
+    visible = seeded_db.conversations.count_documents(
+        {"user": user, "isArchived": {"$ne": True}, "expiredAt": None}
+    )
+    assert seen["legacy"] == seen["gateway"]
+    assert len(seen["legacy"]) == len(set(seen["legacy"]))
+    assert visible - len(seen["legacy"]) == cursors  # each next cursor skipped its popped row
+
+
+def test_invalid_cursor_is_an_error_not_a_match(seeded_db: Database) -> None:
+    """An unparseable cursor is Mongoose's CastError (§1 #4) on both paths, not a string
+    compared with string dates."""
+    gw = DbGateway(seeded_db)
+    user = conv._heavy_users(Sampler(seeded_db, 1))[0]
+    assert conv.list_page(seeded_db, user=user, cursor="soon") == conv.LIST_ERROR
+    assert conv.gw_list_page(gw, user=user, cursor="soon") == conv.LIST_ERROR
+    odd = seeded_db.messages.find_one({"createdAt": {"$type": "string"}})
+    assert odd is not None
+    args = {"conversation_id": odd["conversationId"], "user": odd["user"], "cursor": "zzz"}
+    assert outcome(msg.list_page, seeded_db, **args) == ("error", "CastError")
+    assert outcome(msg.gw_list_page, gw, **args) == ("error", "CastError")
+
+
+# --- (2) writes: same answers, same resulting documents --------------------------------------
+
+
+def _check_write(op: Operation, legacy_db: Database, gateway_db: Database) -> list[str]:
+    """Run every sampled input of a write on both twins; the problems found (none = pass)."""
+    inputs = list(op.sample(Sampler(legacy_db, 5, seed=5)))  # drawn before any write
+    if len(inputs) < 2 or op.footprint is None:
+        return [f"{op.name}: {len(inputs)} inputs, footprint {op.footprint}"]
+    footprints = [op.footprint(legacy_db, args) for args in inputs]
+    before = [_state(legacy_db, fp, op.rules) for fp in footprints]
+    gw = DbGateway(gateway_db)
+    problems, answered = [], False
+    for args in inputs:
+        leg = outcome(op.legacy, legacy_db, **args)
+        got = outcome(op.gateway, gw, **args)
+        if _settled(leg, op.rules) != _settled(got, op.rules):
+            problems.append(f"{op.name}: answers differ for {args}: {leg} vs {got}")
+        answered = answered or (leg[0] == "value" and bool(leg[1]))
+    changed = 0
+    for fp, was in zip(footprints, before, strict=True):
+        after = _state(legacy_db, fp, op.rules)
+        if after != _state(gateway_db, fp, op.rules):
+            problems.append(f"{op.name}: documents differ in {fp}")
+        changed += after != was
+    if not changed or not answered:
+        problems.append(f"{op.name}: vacuous (changed {changed}, answered {answered})")
+    for collection in ("conversations", "messages"):
+        counts = [d[collection].count_documents({}) for d in (legacy_db, gateway_db)]
+        if counts[0] != counts[1]:
+            problems.append(f"{op.name}: {collection} counts {counts}")
+    return problems
+
+
+@pytest.mark.parametrize("area", ["conversations", "messages"])
+def test_write_paths_leave_the_same_state(area: str, twin_dbs: tuple[Database, Database]) -> None:
+    """Each write of the area, in catalog order, on one pair of twins (seeding twins costs
+    ~8 s on the embedded engine): legacy on the first, gateway on the second."""
+    legacy_db, gateway_db = twin_dbs
+    ops = [op for op in WRITES if op.area == area]
+    assert len(ops) >= 4
+    problems = [p for op in ops for p in _check_write(op, legacy_db, gateway_db)]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def small_twins(mongo_client: Any, seeded_db: Database) -> Iterator[tuple[Database, Database]]:
+    """Two identical small databases (LibreChat's indexes, a few conversations with their
+    messages and one orphan thread) copied from the seeded one: cheap twins for extra checks."""
+    convos = list(seeded_db.conversations.find().sort("_id", 1).limit(6))
+    known = seeded_db.conversations.distinct("conversationId")
+    orphan = seeded_db.messages.find_one({"conversationId": {"$nin": known}})
+    assert orphan is not None
+    ids = [c["conversationId"] for c in convos] + [orphan["conversationId"]]
+    messages = list(seeded_db.messages.find({"conversationId": {"$in": ids}}))
+    names = [f"migrator_test_small_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    dbs = (mongo_client[names[0]], mongo_client[names[1]])
+    for db in dbs:
+        model.ensure_indexes(db)
+        db.conversations.insert_many([dict(c) for c in convos])
+        db.messages.insert_many([dict(m) for m in messages])
+    yield dbs
+    for name in names:
+        mongo_client.drop_database(name)
+
+
+def test_save_convo_upsert_shape(small_twins: tuple[Database, Database]) -> None:
+    """A fresh conversation gets the schema defaults, `__v`, timestamps, its message ids and
+    `expiredAt: null`; unknown keys are dropped — through either path."""
+    legacy_db, gateway_db = small_twins
+    orphan = legacy_db.messages.find_one(
+        {"conversationId": {"$nin": legacy_db.conversations.distinct("conversationId")}}
+    )
+    assert orphan is not None
+    args = {
+        "user": orphan["user"],
+        "conversation": {"conversationId": orphan["conversationId"], "bogus": 1},
+    }
+    leg = conv.save(legacy_db, **args)
+    got = conv.gw_save(DbGateway(gateway_db), **args)
+    assert _settled(leg, conv.WRITE_RULES) == _settled(got, conv.WRITE_RULES)
+    expected_ids = [
+        m["_id"]
+        for m in legacy_db.messages.find({"conversationId": orphan["conversationId"]}).sort(
+            "createdAt", 1
+        )
+    ]
+    assert leg["messages"] == expected_ids and expected_ids
+    assert leg["title"] == "New Chat" and leg["isArchived"] is False and leg["tags"] == []
+    assert leg["__v"] == 0 and leg["expiredAt"] is None and "bogus" not in leg
+    assert isinstance(leg["createdAt"], datetime) and leg["createdAt"] == leg["updatedAt"]
+
+
+def test_bulk_save_keeps_a_given_version_key(small_twins: tuple[Database, Database]) -> None:
+    """A copied document carrying `__v` upserts without a `$setOnInsert.__v` conflict."""
+    legacy_db, gateway_db = small_twins
+    copy = legacy_db.messages.find_one({}, {"_id": 0})
+    assert copy is not None and "__v" in copy
+    fresh = {**copy, "messageId": "11111111-2222-4333-8444-555555555555", "__v": 3}
+    leg = msg.bulk_save(legacy_db, messages=[fresh])
+    got = msg.gw_bulk_save(DbGateway(gateway_db), messages=[fresh])
+    assert leg["upsertedCount"] == got["upsertedCount"] == 1
+    for db in small_twins:
+        stored = db.messages.find_one({"messageId": fresh["messageId"]})
+        assert stored is not None and stored["__v"] == 3
+
+
+# --- (3) wrong gateways are caught -----------------------------------------------------------
+
+
+def _wrong_convo_cursor(gw: DbGateway, **kw: Any) -> dict[str, Any]:
+    """N-style "fix": the cursor is the last *returned* row's updatedAt (PR #11242)."""
+    rows, extra = gw.get_repository("Conversation").get_convos_by_cursor(kw.pop("user"), **kw)
+    cursor = rows[-1]["updatedAt"].isoformat(timespec="milliseconds") + "Z" if extra else None
+    return {"conversations": rows, "nextCursor": cursor}
+
+
+def _wrong_convo_get_no_owner(gw: DbGateway, *, user: Any, conversation_id: str) -> Any:
+    """The owner filter forgotten: anyone's conversation by id."""
+    return gw.get_repository("Conversation").find_by_conversation_id(conversation_id)
+
+
+def _wrong_messages_no_owner(
+    gw: DbGateway,
+    *,
+    conversation_id: str,
+    user: Any,
+    cursor: Any = None,
+    sort_by: str = "createdAt",
+    sort_direction: str = "desc",
+    page_size: Any = None,
+) -> dict[str, Any]:
+    """The paged list exactly as the real gateway, but without the `user` filter."""
+    field = sort_by if sort_by in msg.SORT_FIELDS else "createdAt"
+    ascending = sort_direction == "asc"
+    size = msg._leading_int(page_size) or msg.PAGE_SIZE
+    query: dict[str, Any] = {"conversationId": conversation_id}
+    if cursor:
+        query[field] = {"$gt" if ascending else "$lt": cursor}
+    repo = gw.get_repository("Message")
+    rows = repo.find(query, sort={field: 1 if ascending else -1}, limit=size + 1)
+    nxt = rows.pop().get(field) if len(rows) > size else None
+    if isinstance(nxt, datetime):
+        nxt = msg.iso(nxt)
+    return {"messages": rows, "nextCursor": nxt}
+
+
+def _wrong_by_conversation_desc(gw: DbGateway, *, conversation_id: str) -> list[dict]:
+    """Newest first instead of createdAt ascending."""
+    return gw.get_repository("Message").find(
+        {"conversationId": conversation_id},
+        select={"_id": 0, "__v": 0, "user": 0},
+        sort={"createdAt": -1},
+    )
+
+
+def _op(name: str) -> Operation:
+    return catalog()[name]
+
+
+@pytest.mark.parametrize(
+    ("name", "wrong"),
+    [
+        ("conversations.list_page", _wrong_convo_cursor),
+        ("conversations.get", _wrong_convo_get_no_owner),
+        ("messages.list_page", _wrong_messages_no_owner),
+        ("messages.by_conversation", _wrong_by_conversation_desc),
+    ],
+    ids=["convo-cursor-last-row", "convo-get-no-owner", "messages-no-owner", "messages-desc"],
+)
+def test_wrong_gateway_read_disagrees(name: str, wrong: Any, seeded_db: Database) -> None:
+    op = dataclasses.replace(_op(name), gateway=wrong)
+    rows = both_paths(op, seeded_db, n=8)
+    differ = [(args, leg) for args, leg, gw in rows if leg != gw]
+    assert differ, f"the wrong gateway of {name} agreed on all {len(rows)} inputs"
+    if wrong is _wrong_messages_no_owner:  # only the owner check can tell them apart
+        assert all(leg == ("value", {"messages": [], "nextCursor": None}) for _, leg in differ)
+
+
+def _wrong_save_message_no_owner(
+    gw: DbGateway, *, user: str, message: dict, is_temporary: bool = False
+) -> Any:
+    """The upsert keyed by messageId alone: another user's message gets overwritten."""
+    if not msg.ZOD_UUID.fullmatch(str(message.get("conversationId"))):
+        return None
+    data = {k: v for k, v in message.items() if k != "newMessageId"}
+    data.update(user=user, expiredAt=None)
+    data["messageId"] = message.get("newMessageId") or message.get("messageId")
+    if isinstance(data.get("tokenCount"), float) and data["tokenCount"] != data["tokenCount"]:
+        data["tokenCount"] = 0
+    return gw.get_repository("Message").find_one_and_update(
+        {"messageId": message.get("messageId")}, data, upsert=True
+    )
+
+
+def test_wrong_gateway_write_disagrees(small_twins: tuple[Database, Database]) -> None:
+    legacy_db, gateway_db = small_twins
+    op = _op("messages.save")
+    inputs = list(op.sample(Sampler(legacy_db, 5, seed=5)))
+    hijack = [a for a in inputs if a["user"] == msg.UNKNOWN_USER]
+    assert hijack
+    footprint = op.footprint(legacy_db, hijack[0])
+    leg = outcome(op.legacy, legacy_db, **hijack[0])
+    got = outcome(_wrong_save_message_no_owner, DbGateway(gateway_db), **hijack[0])
+    answers_differ = _settled(leg, op.rules) != _settled(got, op.rules)
+    state_differs = _state(legacy_db, footprint, op.rules) != _state(
+        gateway_db, footprint, op.rules
+    )
+    assert answers_differ and state_differs
