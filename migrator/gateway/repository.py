@@ -89,7 +89,10 @@ class Repository:
         if top in self.object_id_fields:
             return as_object_id(value, field)
         if top in self.date_fields:
-            return parse_date(value)
+            parsed = parse_date(value)
+            if isinstance(parsed, str):  # JS `new Date(str)` is Invalid Date: Mongoose throws
+                raise model.CastError(field, value, "date")
+            return parsed
         if top in self.lowercase_fields and isinstance(value, str):
             return value.lower()
         if isinstance(value, ObjectId) and top not in self.object_id_fields:
@@ -149,7 +152,8 @@ class Repository:
                     on_insert.setdefault(key, value)
             if self.timestamps and timestamps:
                 on_insert["createdAt"] = now
-            on_insert.setdefault("__v", 0)
+            if "__v" not in touched:  # a copied document may carry its own __v
+                on_insert.setdefault("__v", 0)
         return {op: v for op, v in ops.items() if v}
 
     def new_document(self, data: Mapping[str, Any], now: datetime) -> Doc:
