@@ -311,6 +311,11 @@ def _samples(value: str) -> int | None:
     show_default=True,
     help="Run the legacy path twice first to learn noisy fields.",
 )
+@click.option(
+    "--writes",
+    is_flag=True,
+    help="Also verify write operations, each in two scratch sandbox databases.",
+)
 @click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
 @click.option("--format", "formats", default="md,json,junit", show_default=True)
 @handle_errors
@@ -324,6 +329,7 @@ def verify(
     gateway_cmd: str | None,
     replay: str | None,
     calibrate: bool,
+    writes: bool,
     out: str,
     formats: str,
     **kw: Any,
@@ -351,6 +357,7 @@ def verify(
             gateway_cmd=gateway_cmd,
             replay=replay,
             calibrate=calibrate,
+            writes=writes,
             progress=bar.update,
             stop=stop,
         )
@@ -399,7 +406,139 @@ class _bar:
             self._bar = None
 
 
+@main.command()
+@connection_options
+@handle_errors
+def clean(**kw: Any) -> None:
+    """Drop every scratch database (migrator_scratch_*) the tool left on the server."""
+    from migrator import sandbox
+
+    cfg = _settings(kw)
+    with db.server(cfg.mongo_uri, data_dir=cfg.data_dir) as srv:
+        client = srv.client()
+        db.ping(client, srv.uri)
+        dropped = sandbox.drop_leftovers(client, everything=True)
+    click.echo(
+        f"dropped {len(dropped)} scratch databases" + (": " + ", ".join(dropped) if dropped else "")
+    )
+
+
 # --- counts (issue #5) ----------------------------------------------------------------------
+
+
+def _comma_list(values: tuple[str, ...]) -> list[str]:
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+@main.command()
+@connection_options
+@click.option(
+    "--collections",
+    multiple=True,
+    metavar="LIST",
+    help="Collections to count (comma list or repeatable): messages,files. Default: all.",
+)
+@click.option(
+    "--by",
+    default="owner,day",
+    show_default=True,
+    metavar="LEVELS",
+    help="Levels besides totals: owner (per user), day (UTC day of createdAt).",
+)
+@click.option(
+    "--settle-minutes",
+    default=10.0,
+    show_default=True,
+    type=float,
+    metavar="M",
+    help="Leave out documents created or updated in the last M minutes (writes in flight).",
+)
+@click.option(
+    "--warn",
+    "warn_pct",
+    default=None,
+    type=float,
+    metavar="PCT",
+    help="Warn when a difference is above PCT percent (must be below --fail).",
+)
+@click.option(
+    "--fail",
+    "fail_pct",
+    default=0.0,
+    show_default=True,
+    type=float,
+    metavar="PCT",
+    help="Fail when a difference is above PCT percent; 0 fails on any difference.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["fail", "warn"]),
+    default="fail",
+    show_default=True,
+    help="Exit 1 on failures only, or on warnings too.",
+)
+@click.option(
+    "--history",
+    default=None,
+    metavar="PATH|mongodb",
+    help="History store: a JSONL file, or `mongodb` (migrator_history.counts on the legacy "
+    "server). Default: OUT/counts-history.jsonl.",
+)
+@click.option(
+    "--trend",
+    "trend_runs",
+    default=7,
+    show_default=True,
+    type=int,
+    metavar="N",
+    help="Runs per collection in the trend table.",
+)
+@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
+@click.option("--format", "formats", default="md,json,junit", show_default=True)
+@handle_errors
+def counts(
+    collections: tuple[str, ...],
+    by: str,
+    settle_minutes: float,
+    warn_pct: float | None,
+    fail_pct: float,
+    fail_on: str,
+    history: str | None,
+    trend_runs: int,
+    out: str,
+    formats: str,
+    **kw: Any,
+) -> None:
+    """Count every collection through both paths (totals, per owner, per day), append the
+    run to the history and write the report with the trend. Exit 1 on drift."""
+    from pathlib import Path
+
+    from migrator import counts_report, report
+    from migrator.counts import counts as run_counts
+
+    cfg = _settings(kw)
+    fmts = report.parse_formats(formats)
+    out_dir = report.prepare_out_dir(out)
+    show = _progress_printer()
+    result = run_counts(
+        cfg,
+        collections=_comma_list(collections) or None,
+        by=_comma_list((by,)),
+        settle_minutes=settle_minutes,
+        warn_pct=warn_pct,
+        fail_pct=fail_pct,
+        fail_on=fail_on,
+        history=history or str(Path(out) / "counts-history.jsonl"),
+        trend_runs=trend_runs,
+        progress=lambda name, done, total: show(f"counts {name}", done),
+    )
+    if sys.stderr.isatty():
+        click.echo("", err=True)
+    paths = counts_report.write(result, out_dir, fmts)
+    click.echo(f"counts: {counts_report.headline(result)}")
+    for fmt, path in paths.items():
+        click.echo(f"  {fmt:5s} {path}")
+    sys.exit(0 if result.passed else 1)
 
 
 # --- bench (issue #6) -----------------------------------------------------------------------

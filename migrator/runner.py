@@ -119,6 +119,7 @@ class OpResult:
     gateway_ns: list[int] = field(default_factory=list)
     skipped: str | None = None
     seconds: float = 0.0
+    sandbox_seconds: float = 0.0  # writes: copying into sandboxes, reading states, comparing
 
     @property
     def passed(self) -> bool:

@@ -111,6 +111,8 @@ def verify(
     gateway_cmd: str | None = None,
     replay: str | None = None,
     calibrate: bool = True,
+    writes: bool = False,
+    gateway_factory: Callable[[Any], Any] | None = None,
     progress: Callable[[str, int, int | None], None] | None = None,
     stop: threading.Event | None = None,
 ) -> VerifyResult:
@@ -120,6 +122,7 @@ def verify(
     if timeout_ms < 1:
         raise ConfigError(f"--timeout-ms must be positive, got {timeout_ms}")
     selected = services.select(ops, kind="read")
+    write_ops = services.select(ops or ["*"], kind="write") if writes else []
     file_rules = load_rules(rules_file) if rules_file else []
     replayed = read_replay(replay) if replay else None
     if replayed is not None:
@@ -166,6 +169,7 @@ def verify(
             "rules_file": rules_file,
             "replay": replay,
             "calibrate": calibrate,
+            "writes": writes,
         }
         result = VerifyResult(started=started, environment=environment, options=options)
         legacy = LegacyPath(read_only(source))
@@ -181,6 +185,8 @@ def verify(
                 },
             )
             gateway: Any = ExternalPath(external)
+        elif gateway_factory is not None:
+            gateway = GatewayPath(read_only(g_client[cfg.gateway_db]), gateway_factory)
         else:
             gateway = GatewayPath(read_only(g_client[cfg.gateway_db]))
         run_opts = RunOptions(
@@ -219,6 +225,23 @@ def verify(
                 if stop is not None and stop.is_set():
                     result.complete = False
                     break
+            if write_ops and result.complete:
+                result.environment["write_method"] = (
+                    "sandbox copies: footprint + bystander documents copied into two scratch "
+                    "databases (migrator_scratch_*), dropped afterwards"
+                )
+                _run_writes(
+                    result,
+                    write_ops,
+                    client,
+                    legacy.db,
+                    samples,
+                    seed,
+                    now,
+                    gateway_factory,
+                    progress,
+                    stop,
+                )
         except KeyboardInterrupt:
             result.complete = False
         finally:
@@ -226,6 +249,38 @@ def verify(
                 external.close()
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _run_writes(
+    result: VerifyResult,
+    write_ops: list[Operation],
+    client: Any,
+    source: Any,
+    samples: int | None,
+    seed: int,
+    now: datetime,
+    gateway_factory: Any,
+    progress: Any,
+    stop: threading.Event | None,
+) -> None:
+    from migrator import sandbox
+    from migrator.gateway import DbGateway
+
+    sandbox.drop_leftovers(client)
+    n = 5 if samples is None else samples  # writes copy data per input: cap `all`
+    with sandbox.sandboxes(client, sandbox.new_run_id()) as boxes:
+        for op in write_ops:
+            inputs = list(op.sample(Sampler(source, n, seed=seed, now=now)))
+            total = len(inputs)
+            report = (lambda k, name=op.name, t=total: progress(name, k, t)) if progress else None
+            result.ops.append(
+                sandbox.run_writes(
+                    op, inputs, source, boxes, gateway_factory or DbGateway, stop, report
+                )
+            )
+            if stop is not None and stop.is_set():
+                result.complete = False
+                break
 
 
 def to_json(result: VerifyResult) -> dict[str, Any]:
@@ -241,6 +296,7 @@ def to_json(result: VerifyResult) -> dict[str, Any]:
             "fields": dict(op.fields.most_common(25)),
             "noise": op.noise,
             "rechecked": op.rechecked,
+            "sandbox_seconds": round(op.sandbox_seconds, 3),
             "seconds": round(op.seconds, 3),
             "legacy_median_us": _median_us(op.legacy_ns),
             "gateway_median_us": _median_us(op.gateway_ns),

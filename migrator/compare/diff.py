@@ -133,18 +133,35 @@ def _path(level: Any) -> tuple[str, Any]:
     return ".".join(parts), doc
 
 
-def _keyed(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _keyed(v) for k, v in value.items()}
-    if isinstance(value, list):
-        items = [_keyed(v) for v in value]
-        if items and all(isinstance(d, dict) for d in items):
-            for field in KEY_FIELDS:
-                keys = [d.get(field) for d in items]
-                if None not in keys and len(set(map(repr, keys))) == len(keys):
-                    return {DocKey(field, k): d for k, d in zip(keys, items, strict=True)}
-        return items
-    return value
+def _keyed(left: Any, right: Any) -> tuple[Any, Any]:
+    """Both sides with their lists of documents keyed by one identity field that is present
+    and unique on both sides (decided jointly, so the two shapes always agree)."""
+    if isinstance(left, dict) and isinstance(right, dict):
+        pairs = {k: _keyed(left[k], right[k]) for k in left.keys() & right.keys()}
+        return (
+            {k: pairs[k][0] if k in pairs else v for k, v in left.items()},
+            {k: pairs[k][1] if k in pairs else v for k, v in right.items()},
+        )
+    if isinstance(left, list) and isinstance(right, list):
+        field_name = next(
+            (f for f in KEY_FIELDS if _identifies(left, f) and _identifies(right, f)), None
+        )
+        if field_name is not None:
+            lk = {DocKey(field_name, d[field_name]): d for d in left}
+            rk = {DocKey(field_name, d[field_name]): d for d in right}
+            return _keyed(lk, rk)
+        if len(left) == len(right):
+            pairs = [_keyed(a, b) for a, b in zip(left, right, strict=True)]
+            return [p[0] for p in pairs], [p[1] for p in pairs]
+    return left, right
+
+
+def _identifies(items: list[Any], field_name: str) -> bool:
+    """Every item is a document holding ``field_name``, and no two share its value."""
+    if not all(isinstance(d, dict) and field_name in d for d in items):
+        return False
+    keys = [repr(d[field_name]) for d in items]
+    return len(set(keys)) == len(keys)
 
 
 def differences(left: Any, right: Any) -> list[Difference]:
@@ -161,7 +178,7 @@ def differences(left: Any, right: Any) -> list[Difference]:
         return [Difference(ORDER, "", _ids(left), _ids(right))]
     if _is_count(left) and _is_count(right):
         return [Difference(COUNT, "", left, right)]
-    keyed_left, keyed_right = _keyed(left), _keyed(right)
+    keyed_left, keyed_right = _keyed(left, right)
     tree = DeepDiff(
         keyed_left,
         keyed_right,

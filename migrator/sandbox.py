@@ -1,0 +1,243 @@
+"""Write operations verified in sandboxes: the documents an input can touch (its declared
+footprint, plus a few bystanders an unscoped write would hit) are copied from the source into two
+scratch databases the tool owns; the legacy path writes to one, the gateway path to the other;
+then the return values and the resulting states are compared. The source is only ever read,
+through the read-only guard.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from pymongo import MongoClient
+from pymongo.database import Database
+
+from migrator import model
+from migrator.compare import Observation, Rules, Verdict, compare
+from migrator.compare.diff import ERROR, MISMATCH, Difference, differences
+from migrator.compare.normalize import normalize, path_matches
+from migrator.db import SCRATCH_PREFIX
+from migrator.gateway import DbGateway
+from migrator.gateway.repository import utcnow
+from migrator.runner import OpResult
+from migrator.services.base import Args, Operation
+
+BYSTANDERS = 8  # documents of other owners copied along, so an unscoped write shows
+META = "_migrator_meta"
+FRESH = "<written during the run>"
+
+
+def scratch_names(run: str) -> tuple[str, str]:
+    return f"{SCRATCH_PREFIX}{run}_legacy", f"{SCRATCH_PREFIX}{run}_gateway"
+
+
+def new_run_id() -> str:
+    return f"{os.getpid()}x{uuid.uuid4().hex[:6]}"
+
+
+def drop_leftovers(client: MongoClient, *, everything: bool = False) -> list[str]:
+    """Drop scratch databases of runs that are gone (this host, dead pid), or all of them."""
+    dropped = []
+    for name in client.list_database_names():
+        if not name.startswith(SCRATCH_PREFIX):
+            continue
+        meta = client[name][META].find_one({}) or {}
+        pid, host = meta.get("pid"), meta.get("host")
+        stale = host == platform.node() and pid is not None and not _alive(int(pid))
+        old = meta.get("started") is not None and (utcnow() - meta["started"]).days >= 1
+        if everything or stale or old or not meta:
+            client.drop_database(name)
+            dropped.append(name)
+    return dropped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextmanager
+def sandboxes(client: MongoClient, run: str) -> Iterator[tuple[Database, Database]]:
+    """Two scratch databases with LibreChat's indexes, dropped afterwards (also on Ctrl-C)."""
+    names = scratch_names(run)
+    dbs = (client[names[0]], client[names[1]])
+    try:
+        for scratch in dbs:
+            scratch[META].insert_one(
+                {"pid": os.getpid(), "host": platform.node(), "started": utcnow()}
+            )
+            model.ensure_indexes(scratch)
+        yield dbs
+    finally:
+        for name in names:
+            client.drop_database(name)
+
+
+def _copy(source: Database, targets: tuple[Database, ...], footprint: dict[str, dict]) -> set:
+    """Reset the footprint collections in both sandboxes to the source's documents."""
+    copied: set = set()
+    for coll, query in footprint.items():
+        docs = list(source[coll].find(query))
+        ids = [d["_id"] for d in docs]
+        docs += list(source[coll].find({"_id": {"$nin": ids}}).sort("_id", 1).limit(BYSTANDERS))
+        copied.update((coll, d["_id"]) for d in docs)
+        for target in targets:
+            target[coll].delete_many({})
+            if docs:
+                target[coll].insert_many(docs)
+    return copied
+
+
+def _clear(targets: tuple[Database, ...]) -> None:
+    for target in targets:
+        for coll in target.list_collection_names():
+            if coll != META:
+                target[coll].delete_many({})
+
+
+def state(db: Database, copied: set, since: datetime) -> dict[str, list[dict]]:
+    """Every document of the sandbox, new ones with their generated ``_id`` masked."""
+    out: dict[str, list[dict]] = {}
+    for coll in sorted(db.list_collection_names()):
+        if coll == META:
+            continue
+        docs = []
+        for doc in db[coll].find({}).sort("_id", 1):
+            if (coll, doc["_id"]) not in copied:
+                doc["_id"] = FRESH
+            docs.append(doc)
+        if docs:
+            out[coll] = docs
+    return out
+
+
+def fresh(value: Any, since: datetime, paths: tuple[str, ...], path: str = "") -> Any:
+    """Timestamps written during the run compare equal on both sides; an old one that should
+    have been bumped does not (the rule: ``updatedAt`` within the run window on both sides)."""
+    if isinstance(value, dict):
+        return {k: fresh(v, since, paths, f"{path}.{k}" if path else k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fresh(v, since, paths, path) for v in value]
+    if isinstance(value, datetime) and value >= since and path_matches(path, paths):
+        return FRESH
+    return value
+
+
+TIME_FIELDS = (
+    "createdAt",
+    "updatedAt",
+    "expiration",
+    "expiresAt",
+    "expiredAt",
+    "lastRefill",
+    "grantedAt",
+)
+
+
+def _state_rules(rules: Rules) -> Rules:
+    # Timestamps are judged by `fresh`, generated ids by the _id mask: neither may be volatile.
+    keep = tuple(
+        v for v in rules.volatile if v not in TIME_FIELDS and v.rsplit(".", 1)[-1] != "_id"
+    )
+    return Rules(
+        ignore=rules.ignore, volatile=keep, tolerance=rules.tolerance, unordered=rules.unordered
+    )
+
+
+def verify_write(
+    op: Operation,
+    args: Args,
+    source: Database,
+    boxes: tuple[Database, Database],
+    gateway: Callable[[Database], DbGateway] = DbGateway,
+) -> tuple[Verdict, Any]:
+    """One input of one write: copy, run both, compare return values and resulting states."""
+    _clear(boxes)
+    copied = _copy(source, boxes, op.footprint(source, args) if op.footprint else {})
+    since = utcnow()
+    legacy = _observe(lambda: op.legacy(boxes[0], **args))
+    gw = _observe(lambda: op.gateway(gateway(boxes[1]), **args))
+    time_paths = TIME_FIELDS
+    returned = compare(
+        _fresh_obs(legacy, since, time_paths),
+        _fresh_obs(gw, since, time_paths),
+        _state_rules(op.rules),
+    )
+    diffs = [
+        Difference(f"return: {d.kind}", d.path, d.legacy, d.gateway, d.doc)
+        for d in returned.differences
+    ]
+    rules = _state_rules(op.rules)
+    left = normalize(fresh(state(boxes[0], copied, since), since, time_paths), rules)
+    right = normalize(fresh(state(boxes[1], copied, since), since, time_paths), rules)
+    for d in differences(left, right):
+        kind = {
+            "document missing": "document only in legacy's state after the write",
+            "document extra": "document only in gateway's state after the write",
+            "count differs": "count differs after the write",
+        }.get(d.kind, f"{d.kind} after the write")
+        diffs.append(Difference(kind, d.path, d.legacy, d.gateway, d.doc))
+    if returned.status == ERROR:
+        status = ERROR
+    elif diffs:
+        status = MISMATCH
+    else:
+        status = returned.status
+    return Verdict(status, diffs, returned.rules_applied), (legacy, gw)
+
+
+def _observe(fn: Callable[[], Any]) -> Observation:
+    t0 = time.perf_counter_ns()
+    try:
+        return Observation(value=fn(), wall_ns=time.perf_counter_ns() - t0)
+    except Exception as exc:  # an exception is an observation
+        return Observation(
+            error=(type(exc).__name__, str(exc)[:300]), wall_ns=time.perf_counter_ns() - t0
+        )
+
+
+def _fresh_obs(obs: Observation, since: datetime, paths: tuple[str, ...]) -> Observation:
+    if obs.error:
+        return obs
+    value = obs.value
+    if isinstance(value, dict) and "_id" in value and value.get("createdAt", since) >= since:
+        value = {**value, "_id": FRESH}  # a document this write created
+    return Observation(value=fresh(value, since, paths), wall_ns=obs.wall_ns)
+
+
+def run_writes(
+    op: Operation,
+    inputs: list[Args],
+    source: Database,
+    boxes: tuple[Database, Database],
+    gateway: Callable[[Database], DbGateway] = DbGateway,
+    stop: Any = None,
+    progress: Callable[[int], None] | None = None,
+) -> OpResult:
+    result = OpResult(op.name, op.kind)
+    t0 = time.perf_counter()
+    copy_ns = 0
+    for done, args in enumerate(inputs, 1):
+        c0 = time.perf_counter_ns()
+        verdict, (legacy, gw) = verify_write(op, args, source, boxes, gateway)
+        copy_ns += time.perf_counter_ns() - c0 - legacy.wall_ns - gw.wall_ns
+        result.record(args, legacy, gw, verdict)
+        if progress:
+            progress(done)
+        if stop is not None and stop.is_set():
+            break
+    result.seconds = time.perf_counter() - t0
+    result.sandbox_seconds = copy_ns / 1e9
+    return result

@@ -1,0 +1,186 @@
+"""Write operations verified in sandboxes (issue #7)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import platform
+
+import bson
+from click.testing import CliRunner
+from pymongo import MongoClient, ReturnDocument, monitoring
+
+from migrator import sandbox, services, settings
+from migrator.cli import main
+from migrator.db import SCRATCH_PREFIX
+from migrator.gateway.repository import utcnow
+from migrator.guard import WriteRefused, read_only
+from migrator.services.base import Sampler
+from migrator.verify import verify
+
+
+def content_hash(database) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(database.list_collection_names()):
+        digest.update(name.encode())
+        for doc in database[name].find({}).sort("_id", 1):
+            digest.update(bson.encode(doc))
+    return digest.hexdigest()
+
+
+def _cfg(server, name):
+    return settings.resolve(mongo_uri=server.uri, db=name, environ={})
+
+
+def test_every_write_agrees_and_the_source_is_untouched(
+    mongo_server, mongo_client, seeded_db
+) -> None:
+    before = content_hash(seeded_db)
+    result = verify(
+        _cfg(mongo_server, seeded_db.name),
+        ops=["auth.*", "files.*", "conversations.*", "messages.*"],
+        samples=3,
+        writes=True,
+        calibrate=False,
+    )
+    writes = [op for op in result.ops if op.kind == "write"]
+    assert len(writes) >= 10
+    assert all(op.inputs > 0 for op in writes)
+    assert result.passed, [(op.name, dict(op.kinds)) for op in writes if not op.passed]
+    assert content_hash(seeded_db) == before
+    assert not [n for n in mongo_client.list_database_names() if n.startswith(SCRATCH_PREFIX)]
+    assert "sandbox" in result.environment["write_method"]
+
+
+def _run_variant(mongo_client, source, name, wrong):
+    op = dataclasses.replace(services.catalog()[name], gateway=wrong)
+    guarded = read_only(source)
+    inputs = list(op.sample(Sampler(guarded, 3, seed=5)))
+    with sandbox.sandboxes(mongo_client, sandbox.new_run_id()) as boxes:
+        return sandbox.run_writes(op, inputs, guarded, boxes)
+
+
+def test_lost_inc_is_caught(mongo_client, seeded_db) -> None:
+    def lost_inc(gw, *, file_id, inc=1):
+        repo = gw.get_repository("File")
+        return repo.find_one_and_update(
+            {"file_id": file_id}, {"$unset": {"expiresAt": "", "temp_file_id": ""}}
+        )
+
+    result = _run_variant(mongo_client, seeded_db, "files.increment_usage", lost_inc)
+    assert not result.passed
+    assert result.fields["usage"] >= 1
+    assert any(k.startswith("return: ") for k in result.kinds)
+    assert "field value differs after the write" in result.kinds
+
+
+def test_upsert_without_defaults_is_caught(mongo_client, seeded_db) -> None:
+    def no_defaults(gw, *, data, disable_ttl=False):
+        repo = gw.get_repository("File")
+        now = utcnow()
+        return repo.collection.find_one_and_update(
+            {"file_id": data["file_id"]},
+            {"$set": {**data, "updatedAt": now}, "$setOnInsert": {"createdAt": now}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+
+    result = _run_variant(mongo_client, seeded_db, "files.create", no_defaults)
+    assert not result.passed
+    assert {"object", "usage", "__v"} & set(result.fields)
+
+
+def test_delete_without_owner_filter_is_caught(mongo_client, seeded_db) -> None:
+    def unscoped(gw, *, user_id, session_id):
+        return gw.get_repository("Session").delete_many({"_id": {"$ne": session_id}})
+
+    result = _run_variant(mongo_client, seeded_db, "auth.delete_other_sessions", unscoped)
+    assert not result.passed
+    assert result.kinds["document only in legacy's state after the write"] >= 1
+    example = result.examples["document only in legacy's state after the write"][0]
+    assert example.difference.legacy  # names the deleted bystander document
+
+
+def test_missing_updated_at_bump_is_caught(mongo_client, seeded_db) -> None:
+    def no_bump(gw, *, user_id, data):
+        repo = gw.get_repository("User")
+        return repo.collection.find_one_and_update(
+            repo.filter({"_id": user_id}),
+            {
+                "$set": {k: v for k, v in data.items() if k in repo.fields},
+                "$unset": {"expiresAt": ""},
+            },
+            projection=repo.projection(None),
+            return_document=ReturnDocument.AFTER,
+        )
+
+    result = _run_variant(mongo_client, seeded_db, "auth.update_user", no_bump)
+    assert not result.passed
+    assert result.fields["updatedAt"] >= 1
+
+
+class _Commands(monitoring.CommandListener):
+    def __init__(self):
+        self.names: list[str] = []
+
+    def started(self, event):
+        self.names.append(event.command_name)
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+def test_guard_refuses_before_the_server_sees_anything(mongo_server, seeded_db) -> None:
+    listener = _Commands()
+    client = MongoClient(mongo_server.uri, event_listeners=[listener])
+    guarded = read_only(client[seeded_db.name])
+    guarded.users.find_one({})
+    for attempt in (
+        lambda: guarded.users.insert_one({"x": 1}),
+        lambda: guarded.files.update_many({}, {"$set": {"x": 1}}),
+        lambda: guarded.sessions.find_one_and_delete({}),
+        lambda: guarded.messages.bulk_write([]),
+        lambda: guarded.drop_collection("users"),
+    ):
+        try:
+            attempt()
+            raise AssertionError("a write went through the guard")
+        except WriteRefused:
+            pass
+    client.close()
+    assert [n for n in listener.names if n != "endSessions"] == ["find"]  # only the read
+
+
+def test_leftover_scratch_databases_are_dropped(mongo_server, mongo_client) -> None:
+    dead = f"{SCRATCH_PREFIX}999999x0_legacy"
+    mongo_client[dead][sandbox.META].insert_one(
+        {"pid": _dead_pid(), "host": platform.node(), "started": utcnow()}
+    )
+    live = f"{SCRATCH_PREFIX}{os.getpid()}xlive_legacy"
+    mongo_client[live][sandbox.META].insert_one(
+        {"pid": os.getpid(), "host": platform.node(), "started": utcnow()}
+    )
+    try:
+        dropped = sandbox.drop_leftovers(mongo_client)
+        assert dead in dropped and live not in dropped
+        result = CliRunner().invoke(main, ["clean", "--mongo-uri", mongo_server.uri])
+        assert result.exit_code == 0 and live in result.output
+        assert not [n for n in mongo_client.list_database_names() if n.startswith(SCRATCH_PREFIX)]
+    finally:
+        mongo_client.drop_database(live)
+
+
+def _dead_pid() -> int:
+    pid = 999_999
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            pass
+        pid -= 1
