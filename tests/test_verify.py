@@ -248,3 +248,65 @@ def test_external_gateway_process_is_verified_by_the_same_run(mongo_server, seed
     ran = [op for op in result.ops if op.skipped is None]
     assert len(ran) >= 6 and result.passed, result.failing
     assert result.environment["gateway"].startswith("node ")
+
+
+def test_injected_data_differences_across_areas(mongo_server, twin_dbs) -> None:
+    """A copied database with one injected difference per kind: each shows as a mismatch of the
+    right type, on the operations that read that data, with the document's key and field."""
+    from datetime import timedelta
+
+    source, target = twin_dbs
+    convo = source.conversations.find_one(
+        {"expiredAt": None, "isArchived": False}, sort=[("_id", 1)]
+    )
+    msgs = list(
+        source.messages.find(
+            {"conversationId": convo["conversationId"], "createdAt": {"$type": "date"}}
+        ).sort("_id", 1)
+    )
+    gone, stringy = msgs[0], msgs[-1]
+    target.messages.delete_one({"_id": gone["_id"]})
+    target.messages.update_one(
+        {"_id": stringy["_id"]}, {"$set": {"createdAt": stringy["createdAt"].isoformat()}}
+    )
+    target.conversations.update_one(
+        {"_id": convo["_id"]}, {"$set": {"updatedAt": convo["updatedAt"] + timedelta(hours=1)}}
+    )
+    tx = source.transactions.find_one({}, sort=[("_id", 1)])
+    target.transactions.update_one({"_id": tx["_id"]}, {"$set": {"tokenValue": -1.5}})
+    owner_file = source.files.find_one({}, sort=[("_id", 1)])
+    extra = {k: v for k, v in owner_file.items() if k != "_id"} | {"file_id": "extra-file-id"}
+    target.files.insert_one(extra)
+
+    result = verify(
+        _cfg(mongo_server, source.name, target.name),
+        ops=[
+            "messages.by_conversation",
+            "conversations.get",
+            "transactions.by_user",
+            "files.list_for_user",
+        ],
+        samples=None,
+        calibrate=False,
+    )
+    ops = _by_name(result)
+
+    def has(op, kind, path, key=None):
+        examples = ops[op].examples.get(kind, [])
+        return ops[op].kinds[kind] >= 1 and any(
+            ex.difference.path == path
+            and (
+                key is None
+                or key in str(ex.difference.doc)
+                or key in str(ex.difference.legacy)
+                or key in str(ex.difference.gateway)
+            )
+            for ex in examples
+        )
+
+    assert has("messages.by_conversation", "document missing", "", gone["messageId"])
+    assert has("messages.by_conversation", "type differs", "createdAt", stringy["messageId"])
+    assert has("conversations.get", "field value differs", "updatedAt")
+    assert has("transactions.by_user", "field value differs", "tokenValue", str(tx["_id"]))
+    assert has("files.list_for_user", "document extra", "", "extra-file-id")
+    assert not result.passed and set(result.failing) == set(ops)

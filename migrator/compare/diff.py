@@ -62,9 +62,11 @@ class DocKey(str):
     """A list of documents becomes a dict keyed by each document's identity, so deepdiff says
     'document missing' instead of 'every later element changed'."""
 
-    def __new__(cls, field: str, value: Any) -> DocKey:
+    def __new__(cls, field: str, value: Any, doc: dict | None = None) -> DocKey:
         obj = super().__new__(cls, f"{field}={value}")
-        obj.key = {field: value}
+        # The document's identity as reported: every key field it has (its _id and its
+        # LibreChat id: messageId, conversationId, file_id, ...).
+        obj.key = {f: doc[f] for f in KEY_FIELDS if f in doc} if doc else {field: value}
         return obj
 
 
@@ -147,8 +149,8 @@ def _keyed(left: Any, right: Any) -> tuple[Any, Any]:
             (f for f in KEY_FIELDS if _identifies(left, f) and _identifies(right, f)), None
         )
         if field_name is not None:
-            lk = {DocKey(field_name, d[field_name]): d for d in left}
-            rk = {DocKey(field_name, d[field_name]): d for d in right}
+            lk = {DocKey(field_name, d[field_name], d): d for d in left}
+            rk = {DocKey(field_name, d[field_name], d): d for d in right}
             return _keyed(lk, rk)
         if len(left) == len(right):
             pairs = [_keyed(a, b) for a, b in zip(left, right, strict=True)]
