@@ -377,7 +377,8 @@ def _summary_line(command: str, passed: bool, failing: list[str], paths: dict) -
 
 
 class _bar:
-    """A per-operation progress bar on stderr (tqdm), silent when stderr is not a terminal."""
+    """A per-operation progress bar on stderr (tqdm); without a terminal (cron, CI), one line
+    per operation when it finishes, so logs still show how far a run got."""
 
     def __init__(self) -> None:
         self._bar: Any = None
@@ -399,6 +400,8 @@ class _bar:
             )
         self._bar.n = done
         self._bar.refresh()
+        if self._bar.disable and done == total:
+            click.echo(f"  {name}: {done} inputs", err=True)
 
     def close(self) -> None:
         if self._bar is not None:
