@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
-from bson.errors import InvalidId
 from pymongo import ReturnDocument
 from pymongo.database import Database
 
@@ -19,9 +18,8 @@ from migrator import model
 from migrator.compare.rules import Rules
 from migrator.gateway.core import DbGateway
 from migrator.gateway.repository import utcnow
-from migrator.services.base import Args, Operation, Sampler
+from migrator.services.base import UNKNOWN_ID, Args, Operation, Sampler, oid
 
-UNKNOWN_ID = "5f0000000000000000000000"  # a well-formed ObjectId no seeded document has
 USER_PROJECTION = model.USER_AUTH_PROJECTION  # password, totpSecret, backupCodes, __v hidden
 BALANCE_FIELDS = (
     "tokenCredits",
@@ -32,16 +30,6 @@ BALANCE_FIELDS = (
     "refillAmount",
 )
 REFILL_FIELDS = ("refillIntervalValue", "refillIntervalUnit", "lastRefill", "refillAmount")
-
-
-def oid(value: Any, path: str = "_id") -> Any:
-    """Mongoose's cast of a string on an ObjectId path (§1 #2): invalid strings throw."""
-    if isinstance(value, str):
-        try:
-            return ObjectId(value)
-        except InvalidId:
-            raise model.CastError(path, value) from None
-    return value
 
 
 # --- reads ----------------------------------------------------------------------------------

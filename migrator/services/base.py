@@ -11,12 +11,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from bson import ObjectId
+from bson.errors import InvalidId
 from pymongo.database import Database
 
+from migrator import model
 from migrator.compare.rules import Rules
 from migrator.gateway.repository import utcnow
 
 Args = dict[str, Any]
+UNKNOWN_ID = "5f0000000000000000000000"  # a well-formed ObjectId no seeded document has
 Kind = Literal["read", "write"]
 
 
@@ -78,6 +82,16 @@ class Operation:
     @property
     def area(self) -> str:
         return self.name.split(".", 1)[0]
+
+
+def oid(value: Any, path: str = "_id") -> Any:
+    """Mongoose's cast of a string on an ObjectId path (§1 #2): invalid strings throw."""
+    if isinstance(value, str):
+        try:
+            return ObjectId(value)
+        except InvalidId:
+            raise model.CastError(path, value) from None
+    return value
 
 
 def op_doc(fn: Callable[..., Any]) -> str:

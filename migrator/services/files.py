@@ -20,8 +20,7 @@ from migrator import model
 from migrator.compare.rules import Rules
 from migrator.gateway.core import DbGateway
 from migrator.gateway.repository import utcnow
-from migrator.services.auth import UNKNOWN_ID, oid
-from migrator.services.base import Args, Operation, Sampler
+from migrator.services.base import UNKNOWN_ID, Args, Operation, Sampler, oid
 
 FILE_FIELDS = model.SCHEMA_FIELDS["files"]
 LIST_PROJECTION = {"text": 0}  # getFiles' default select: extracted text stays out of lists

@@ -24,8 +24,7 @@ from migrator import model
 from migrator.compare.rules import Rules
 from migrator.gateway.core import DbGateway
 from migrator.gateway.repository import utcnow
-from migrator.services.auth import UNKNOWN_ID, oid
-from migrator.services.base import Args, Operation, Sampler
+from migrator.services.base import UNKNOWN_ID, Args, Operation, Sampler, oid
 
 TX_FIELDS = model.SCHEMA_FIELDS["transactions"]
 CANCEL_RATE = 1.15  # Transaction.js `cancelRate`: an incomplete completion costs 15 % more
