@@ -49,15 +49,32 @@ def seeded_db(mongo_client: MongoClient) -> Iterator[Database]:
     mongo_client.drop_database(name)
 
 
-@pytest.fixture
-def twin_dbs(mongo_client: MongoClient) -> Iterator[tuple[Database, Database]]:
-    """Two identical seeded databases (same seed): run legacy on one, gateway on the other."""
+@pytest.fixture(scope="session")
+def twin_template(mongo_client: MongoClient) -> Iterator[Database]:
     from migrator.seed import seed
+
+    name = f"migrator_test_template_{uuid.uuid4().hex[:8]}"
+    seed(mongo_client[name], users=12, seed=11)
+    yield mongo_client[name]
+    mongo_client.drop_database(name)
+
+
+@pytest.fixture
+def twin_dbs(
+    mongo_client: MongoClient, twin_template: Database
+) -> Iterator[tuple[Database, Database]]:
+    """Two identical seeded databases (copies of one seeded template, indexes included):
+    run the legacy path on one and the gateway path on the other."""
+    from migrator.model import ensure_indexes
 
     names = [f"migrator_test_twin_{uuid.uuid4().hex[:8]}" for _ in range(2)]
     dbs = (mongo_client[names[0]], mongo_client[names[1]])
     for database in dbs:
-        seed(database, users=12, seed=11)
+        ensure_indexes(database)
+        for coll in twin_template.list_collection_names():
+            docs = list(twin_template[coll].find({}))
+            if docs:
+                database[coll].insert_many(docs)
     yield dbs
     for name in names:
         mongo_client.drop_database(name)
