@@ -491,10 +491,8 @@ def _save_args(s: Sampler) -> list[Args]:
     if other is not None:  # another user's id: E11000 on conversationId_1 ⇒ error answer
         out.append({"user": users[0], "conversation": {"conversationId": other["conversationId"],
                                                         "title": "hijack"}})  # fmt: skip
-    known = set(s.db.conversations.distinct("conversationId"))
-    for m in s.db.messages.find(
-        {"conversationId": {"$nin": sorted(known)}}, {"conversationId": 1, "user": 1}
-    ).limit(1):
+    for cid in s.orphans("messages", "conversationId", "conversations"):
+        m = s.db.messages.find_one({"conversationId": cid}, {"conversationId": 1, "user": 1})
         # orphan messages (§8): the late saveConvo adopts them
         out.append({"user": m["user"], "conversation": {"conversationId": m["conversationId"]}})
     return out

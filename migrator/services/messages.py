@@ -473,9 +473,7 @@ def _odd_conversation_ids(s: Sampler) -> list[str]:
     out: list[str] = []
     for query in ({"createdAt": {"$exists": False}}, {"createdAt": {"$type": "string"}}):
         out += [m["conversationId"] for m in s.pick("messages", query, ("conversationId",), 1)]
-    known = set(s.db.conversations.distinct("conversationId"))
-    orphans = sorted(set(s.db.messages.distinct("conversationId")) - known)
-    return out + orphans[:1]
+    return out + s.orphans("messages", "conversationId", "conversations")
 
 
 def _by_conversation_args(s: Sampler) -> list[Args]:
