@@ -312,6 +312,14 @@ def _samples(value: str) -> int | None:
     help="Run the legacy path twice first to learn noisy fields.",
 )
 @click.option(
+    "--gateway",
+    "gateway_name",
+    default="builtin",
+    show_default=True,
+    type=click.Choice(["builtin", "faulty-demo"]),
+    help="Built-in gateway variant (faulty-demo: deliberately wrong, for the demo).",
+)
+@click.option(
     "--writes",
     is_flag=True,
     help="Also verify write operations, each in two scratch sandbox databases.",
@@ -330,6 +338,7 @@ def verify(
     replay: str | None,
     calibrate: bool,
     writes: bool,
+    gateway_name: str,
     out: str,
     formats: str,
     **kw: Any,
@@ -338,6 +347,7 @@ def verify(
     import threading
 
     from migrator import report, verify_report
+    from migrator.gateway.variants import gateway_class
     from migrator.verify import verify as run_verify
 
     cfg = _settings(kw)
@@ -358,6 +368,7 @@ def verify(
             replay=replay,
             calibrate=calibrate,
             writes=writes,
+            gateway_factory=gateway_class(gateway_name),
             progress=bar.update,
             stop=stop,
         )
@@ -471,7 +482,8 @@ def _comma_list(values: tuple[str, ...]) -> list[str]:
     show_default=True,
     type=float,
     metavar="PCT",
-    help="Fail when a difference is above PCT percent; 0 fails on any difference.",
+    help="Fail when a difference is above PCT percent of the legacy count of its collection, "
+    "owner or day; 0 fails on any difference.",
 )
 @click.option(
     "--fail-on",
@@ -496,8 +508,20 @@ def _comma_list(values: tuple[str, ...]) -> list[str]:
     metavar="N",
     help="Runs per collection in the trend table.",
 )
-@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
-@click.option("--format", "formats", default="md,json,junit", show_default=True)
+@click.option(
+    "--out",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the report files (and the default history file).",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="md,json,junit",
+    show_default=True,
+    help="Report files (a PNG chart is added once there are two runs in the history).",
+)
 @handle_errors
 def counts(
     collections: tuple[str, ...],
@@ -513,7 +537,8 @@ def counts(
     **kw: Any,
 ) -> None:
     """Count every collection through both paths (totals, per owner, per day), append the
-    run to the history and write the report with the trend. Exit 1 on drift."""
+    run to the history and write the report with the trend. Exit 1 when a difference is
+    above --fail (or --warn, with --fail-on warn)."""
     from pathlib import Path
 
     from migrator import counts_report, report

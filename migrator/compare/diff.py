@@ -178,6 +178,10 @@ def differences(left: Any, right: Any) -> list[Difference]:
     )
     if same_items:
         return [Difference(ORDER, "", _ids(left), _ids(right))]
+    if isinstance(left, dict) and right is None:
+        return [Difference(MISSING, "", _key(left), None, _key(left))]
+    if left is None and isinstance(right, dict):
+        return [Difference(EXTRA, "", None, _key(right), _key(right))]
     if _is_count(left) and _is_count(right):
         return [Difference(COUNT, "", left, right)]
     keyed_left, keyed_right = _keyed(left, right)

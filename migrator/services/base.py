@@ -63,20 +63,36 @@ class Sampler:
                     chosen[j] = doc
         return chosen
 
-    def orphans(self, child: str, field: str, parent: str, parent_field: str | None = None,
-                n: int = 1, batch: int = 500) -> list[Any]:
+    def orphans(
+        self,
+        child: str,
+        field: str,
+        parent: str,
+        parent_field: str | None = None,
+        n: int = 1,
+        batch: int = 500,
+    ) -> list[Any]:
         """Up to ``n`` values of ``child.field`` that no ``parent`` document holds (e.g. orphan
         messages' conversationIds). Streams grouped ids and checks them in batches: bounded
         memory, and no `distinct` (whose reply must fit in 16 MB)."""
         parent_field = parent_field or field
         found: list[Any] = []
-        ids = self.db[child].aggregate([{"$match": {field: {"$nin": [None, ""]}}},
-                                        {"$group": {"_id": f"${field}"}}, {"$sort": {"_id": 1}}])
+        ids = self.db[child].aggregate(
+            [
+                {"$match": {field: {"$nin": [None, ""]}}},
+                {"$group": {"_id": f"${field}"}},
+                {"$sort": {"_id": 1}},
+            ]
+        )
         chunk: list[Any] = []
 
         def flush() -> None:
-            held = {d[parent_field] for d in self.db[parent].find(
-                {parent_field: {"$in": chunk}}, {parent_field: 1, "_id": 0})}
+            held = {
+                d[parent_field]
+                for d in self.db[parent].find(
+                    {parent_field: {"$in": chunk}}, {parent_field: 1, "_id": 0}
+                )
+            }
             found.extend(v for v in chunk if v not in held)
             chunk.clear()
 
