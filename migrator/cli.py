@@ -30,6 +30,8 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except MigratorError as exc:
             _fail(exc)
+        except OSError as exc:  # a file we were told to read or write
+            _fail(ConfigError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")))
         except PyMongoError as exc:  # a server failure mid-run: exit 3, one line
             reason = str(exc).split(" (configured timeouts")[0].splitlines()[0]
             _fail(CannotRun(f"the database failed during the run: {type(exc).__name__}: {reason}"))
@@ -437,6 +439,105 @@ def clean(**kw: Any) -> None:
     )
 
 
+# --- preflight / demo (issue #8) ------------------------------------------------------------
+
+
+@main.command()
+@connection_options
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Thresholds and settings (TOML: [verify], [counts], [bench]); see the README.",
+)
+@click.option(
+    "--gateway",
+    "gateway_name",
+    default="builtin",
+    show_default=True,
+    type=click.Choice(["builtin", "faulty-demo"]),
+    help="Built-in gateway variant to judge.",
+)
+@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
+@handle_errors
+def preflight(config_file: str | None, gateway_name: str, out: str, **kw: Any) -> None:
+    """Verify (reads and writes), counts and bench against thresholds: GO or NO-GO.
+
+    Exit 0 on GO, 1 on NO-GO. With --env-file, reports the current USE_DB_GATEWAY value
+    (the file is never edited)."""
+    from migrator import report
+    from migrator.preflight import load_config
+    from migrator.preflight import preflight as run_preflight
+
+    cfg = _settings(kw)
+    config = load_config(config_file)
+    out_dir = report.prepare_out_dir(out)
+    bar = _bar()
+    try:
+        result = run_preflight(cfg, config, out_dir, gateway=gateway_name, progress=bar.update)
+    finally:
+        bar.close()
+    _preflight_summary(result)
+    if cfg.use_db_gateway is not None:
+        click.echo(f"USE_DB_GATEWAY is currently {cfg.use_db_gateway!r} (not changed)")
+    sys.exit(0 if result.go else 1)
+
+
+def _preflight_summary(result: Any, label: str = "preflight") -> None:
+    head = "GO" if result.go else "NO-GO"
+    click.echo(f"{label}: {head}" + ("" if result.go else f" — {'; '.join(result.reasons)}"))
+    click.echo(f"  report {result.reports['preflight']['md']}")
+    for check in ("verify", "counts", "bench"):
+        path = result.reports.get(check, {}).get("md")
+        if path:
+            click.echo(f"  {check:6s} {path}")
+
+
+@main.command()
+@click.option(
+    "--users",
+    default=40,
+    show_default=True,
+    type=click.IntRange(2, 2000),
+    help="Size of the seeded demo dataset.",
+)
+@click.option(
+    "--data-dir",
+    default=".migrator",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="The demo uses <data-dir>/demo.",
+)
+@click.option("--out", default="reports/demo", show_default=True, type=click.Path(file_okay=False))
+@handle_errors
+def demo(users: int, data_dir: str, out: str) -> None:
+    """Everything on the embedded default: seed, preflight (GO), then a deliberate NO-GO."""
+    from migrator import report
+    from migrator.demo import demo as run_demo
+
+    out_dir = report.prepare_out_dir(out)
+    bar = _bar()
+    try:
+        result = run_demo(
+            data_dir,
+            out_dir,
+            users=users,
+            say=lambda m: click.echo(m, err=True),
+            progress=bar.update,
+        )
+    finally:
+        bar.close()
+    click.echo(f"demo: seeded {result.seeded}")
+    _preflight_summary(result.clean, "run 1, built-in gateway")
+    _preflight_summary(result.faulty, "run 2, faulty-demo gateway (a demonstration)")
+    click.echo(
+        "The second run is a demonstration: its gateway is broken on purpose (a "
+        "case-sensitive email lookup, a lost $inc, a 400 µs slower message load)."
+    )
+    sys.exit(0 if result.clean.go and not result.faulty.go else 1)
+
+
 # --- counts (issue #5) ----------------------------------------------------------------------
 
 
@@ -570,6 +671,178 @@ def counts(
 
 
 # --- bench (issue #6) -----------------------------------------------------------------------
+
+
+def _number(option: str, value: str | None, kind: type, minimum: float) -> Any:
+    """Parse a numeric option ourselves, so a bad value is one line and exit 2."""
+    if value is None:
+        return None
+    try:
+        number = kind(value)
+    except ValueError:
+        number = None
+    if number is None or number < minimum or number != number:
+        what = "a positive integer" if kind is int and minimum == 1 else f"a number ≥ {minimum:g}"
+        raise ConfigError(f"{option} must be {what}, got {value!r}")
+    return number
+
+
+class _bench_progress:
+    """Pairs measured per series on stderr: a tqdm bar on a terminal, else a line per series."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._label: str | None = None
+
+    def update(self, label: str, done: int, total: int | None) -> None:
+        if label != self._label:
+            self.close()
+            self._label = label
+            if not sys.stderr.isatty():
+                click.echo(f"  bench {label} ...", err=True)
+                return
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=label, unit="pair", leave=False, file=sys.stderr)
+        if self._bar is not None:
+            self._bar.n = done
+            self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+@main.command()
+@connection_options
+@click.option(
+    "--ops",
+    "ops",
+    multiple=True,
+    metavar="GLOB",
+    help="Read operations to measure (globs, repeatable): auth.*, *.list_page. Default: all.",
+)
+@click.option(
+    "--pairs",
+    default=None,
+    metavar="N",
+    help="Pairs (one call per path) per series, per operation [default: 200].",
+)
+@click.option(
+    "--seconds",
+    default=None,
+    metavar="S",
+    help="Instead of --pairs: time budget per series, per operation (at least 20 pairs).",
+)
+@click.option(
+    "--warmup",
+    default="10",
+    show_default=True,
+    metavar="K",
+    help="Calls per path per operation before measuring, discarded.",
+)
+@click.option(
+    "--samples",
+    default="20",
+    show_default=True,
+    metavar="N",
+    help="Inputs sampled per operation; the pairs cycle through them.",
+)
+@click.option("--seed", "seed_value", default=1, show_default=True, type=int)
+@click.option(
+    "--baseline",
+    default=None,
+    metavar="FILE",
+    help="A previous bench JSON report: flag operations whose overhead grew since.",
+)
+@click.option(
+    "--gateway-cmd",
+    default=None,
+    metavar="CMD",
+    help="Measure an external gateway process (JSON-lines protocol) instead of the built-in one.",
+)
+@click.option(
+    "--aa/--no-aa",
+    default=True,
+    show_default=True,
+    help="Run the A/A series (legacy against itself) that gives the noise floor.",
+)
+@click.option(
+    "--gc",
+    "gc_policy",
+    type=click.Choice(["between-pairs", "auto"]),
+    default="between-pairs",
+    show_default=True,
+    help="Garbage collector: off in timed calls (collected between pairs), or left automatic.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["fail", "warn"]),
+    default="fail",
+    show_default=True,
+    help="Exit 1 on failing operations only, or on warnings too.",
+)
+@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
+@click.option(
+    "--format",
+    "formats",
+    default="md,json",
+    show_default=True,
+    help="Report files: md (with a PNG chart), json (with raw samples), junit.",
+)
+@handle_errors
+def bench(
+    ops: tuple[str, ...],
+    pairs: str | None,
+    seconds: str | None,
+    warmup: str,
+    samples: str,
+    seed_value: int,
+    baseline: str | None,
+    gateway_cmd: str | None,
+    aa: bool,
+    gc_policy: str,
+    fail_on: str,
+    out: str,
+    formats: str,
+    **kw: Any,
+) -> None:
+    """Measure the gateway's overhead per read operation: paired, interleaved calls of both
+    paths on the same inputs, after warm-up and an A/A noise-floor run. Writes
+    benchmark-<timestamp>.md (+ .png) and .json; exit 1 when an operation fails the gate."""
+    from migrator import report
+    from migrator.bench import bench as run_bench
+    from migrator.bench import report as bench_report
+
+    cfg = _settings(kw)
+    fmts = report.parse_formats(formats)
+    out_dir = report.prepare_out_dir(out)
+    progress = _bench_progress()
+    try:
+        result = run_bench(
+            cfg,
+            ops=list(ops) or None,
+            pairs=_number("--pairs", pairs, int, 1),
+            seconds=_number("--seconds", seconds, float, 0.001),
+            warmup=_number("--warmup", warmup, int, 0),
+            samples=_number("--samples", samples, int, 1),
+            seed=seed_value,
+            baseline=baseline,
+            gateway_cmd=gateway_cmd,
+            aa=aa,
+            gc_policy=gc_policy,
+            progress=progress.update,
+        )
+    finally:
+        progress.close()
+    paths = bench_report.write(result, out_dir, fmts)
+    click.echo(f"bench: {bench_report.headline(result)}")
+    for fmt, path in paths.items():
+        click.echo(f"  {fmt:5s} {path}")
+    if result.failing or (fail_on == "warn" and result.warning):
+        sys.exit(1)
+    sys.exit(0 if result.complete else 130)
 
 
 def _progress_printer() -> Callable[[str, int], None]:

@@ -1,0 +1,312 @@
+"""``bench``: the paired overhead benchmark of the gateway path against the legacy path.
+
+Three layers, after pyperf: ``measure`` runs the paths and keeps raw samples, ``stats`` turns
+them into estimates and verdicts, ``report`` renders Markdown, JSON and a PNG chart. This
+function ties them together; ``migrator bench`` only writes its result out.
+
+Per operation: sample inputs once (seeded) → warm up both paths (discarded) → A/A series
+(legacy against itself: the noise floor) → A/B series (legacy against gateway).
+"""
+
+from __future__ import annotations
+
+import platform
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy
+import pymongo
+import scipy
+from pymongo.database import Database
+
+from migrator import db, model, services
+from migrator.bench import measure, stats
+from migrator.bench.measure import Budget, CommandMeter, OpMeasurement, Series
+from migrator.bench.stats import FAIL, WARN, Analysis, Thresholds
+from migrator.errors import ConfigError
+from migrator.gateway import DbGateway
+from migrator.guard import read_only
+from migrator.runner import ExternalPath, GatewayPath, LegacyPath
+from migrator.services.base import Sampler
+from migrator.settings import Settings
+
+SCHEMA_VERSION = 1
+DEFAULT_PAIRS = 200
+DEFAULT_WARMUP = 10
+DEFAULT_SAMPLES = 20
+
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass
+class BenchResult:
+    started: datetime
+    environment: dict[str, Any]
+    options: dict[str, Any]
+    measurements: list[OpMeasurement] = field(default_factory=list)
+    analysis: Analysis | None = None
+    complete: bool = True
+    interrupted_at: str | None = None
+    seconds: float = 0.0
+    baseline: dict[str, Any] | None = None  # what the baseline file was (path, started, ops)
+
+    @property
+    def failing(self) -> list[str]:
+        return self._with(FAIL)
+
+    @property
+    def warning(self) -> list[str]:
+        return self._with(WARN)
+
+    def _with(self, level: str) -> list[str]:
+        if self.analysis is None:
+            return []
+        return [
+            o.name
+            for o in self.analysis.ops
+            if o.verdict == level or (o.baseline is not None and o.baseline.verdict == level)
+        ]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failing
+
+
+def _check(
+    pairs: int | None, seconds: float | None, warmup: int, samples: int, gc_policy: str
+) -> None:
+    if pairs is not None and seconds is not None:
+        raise ConfigError("give --pairs or --seconds, not both")
+    if pairs is not None and pairs < 1:
+        raise ConfigError(f"--pairs must be a positive integer, got {pairs}")
+    if seconds is not None and not seconds > 0:
+        raise ConfigError(f"--seconds must be a positive number, got {seconds}")
+    if warmup < 0:
+        raise ConfigError(f"--warmup must be 0 or more calls, got {warmup}")
+    if samples < 1:
+        raise ConfigError(f"--samples must be a positive integer, got {samples}")
+    if gc_policy not in measure.GC_POLICIES:
+        choices = ", ".join(measure.GC_POLICIES)
+        raise ConfigError(f"--gc must be one of {choices}, got {gc_policy!r}")
+
+
+def bench(
+    cfg: Settings,
+    *,
+    ops: list[str] | None = None,
+    pairs: int | None = None,
+    seconds: float | None = None,
+    warmup: int = DEFAULT_WARMUP,
+    seed: int = 1,
+    samples: int = DEFAULT_SAMPLES,
+    baseline: str | Path | None = None,
+    gateway: Callable[[Database], DbGateway] | None = None,
+    gateway_cmd: str | None = None,
+    aa: bool = True,
+    gc_policy: str = "between-pairs",
+    thresholds: Thresholds | None = None,
+    resamples: int = stats.RESAMPLES,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> BenchResult:
+    """Measure every selected read operation through both paths, paired and interleaved.
+
+    ``pairs`` (default ``DEFAULT_PAIRS``) or a ``seconds`` budget applies to each series of
+    each operation; ``gateway`` builds the gateway path from a database (default: the built-in
+    ``DbGateway``), so a caller can benchmark a gateway variant. Ctrl-C or ``stop`` ends the
+    run early: the result holds what was measured, with ``complete`` False.
+    """
+    if pairs is None and seconds is None:
+        pairs = DEFAULT_PAIRS
+    _check(pairs, seconds, warmup, samples, gc_policy)
+    if gateway is not None and gateway_cmd:
+        raise ConfigError("give a gateway factory or --gateway-cmd, not both")
+    thresholds = thresholds or Thresholds()
+    selected = services.select(ops, kind="read")
+    if not selected:
+        raise ConfigError(f"--ops {' '.join(ops or [])} selects no read operation")
+    from migrator.bench import report  # the baseline is a report file: read it before any work
+
+    base = report.load_baseline(baseline) if baseline else None
+    budget = Budget(pairs, seconds)
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    meter = CommandMeter()
+    with db.server(cfg.mongo_uri, data_dir=cfg.data_dir) as srv:
+        # One client, one pool: sequential calls reuse one pooled connection (pymongo checks
+        # connections out last-in first-out), opened before the first timed call.
+        client = srv.client(event_listeners=[meter], minPoolSize=1)
+        info = db.server_info(client, srv.uri, features=False)
+        source = client[cfg.db]
+        present = set(source.list_collection_names())
+        if not present & set(model.COLLECTIONS):
+            raise ConfigError(
+                f"database {cfg.db!r} at {info.uri} has no LibreChat collections "
+                f"(expected some of: users, conversations, messages, …)"
+            )
+        g_client = (
+            db.Server(cfg.gateway_uri).client(event_listeners=[meter], minPoolSize=1)
+            if cfg.gateway_uri
+            else client
+        )
+        g_info = (
+            db.server_info(g_client, cfg.gateway_uri, features=False) if cfg.gateway_uri else info
+        )
+        legacy = LegacyPath(read_only(source))
+        external = None
+        if gateway_cmd:
+            from migrator.gateway.external import ExternalGateway
+
+            external = ExternalGateway(
+                gateway_cmd,
+                env={
+                    "MONGO_URI": cfg.gateway_uri or srv.uri,
+                    "MIGRATOR_GATEWAY_DB": cfg.gateway_db,
+                },
+            )
+            gw_path: Any = ExternalPath(external)
+        else:
+            gw_path = GatewayPath(read_only(g_client[cfg.gateway_db]), gateway or DbGateway)
+        environment = _environment(cfg, info.to_dict(), g_info.to_dict(), source, gateway_cmd)
+        environment["gateway"] = (
+            gateway_cmd
+            or (getattr(gateway, "__qualname__", repr(gateway)) if gateway else None)
+            or "built-in Python gateway (DbGateway)"
+        )
+        options = {
+            "ops": ops or ["*"],
+            "pairs": pairs,
+            "seconds": seconds,
+            "budget": budget.describe(),
+            "warmup": warmup,
+            "samples": samples,
+            "seed": seed,
+            "aa": aa,
+            "gc": gc_policy,
+            "order": "blocks AB·BA or BA·AB (seeded coin); inputs reshuffled per cycle",
+            "thresholds": stats.to_dict(thresholds),
+            "resamples": resamples,
+            "confidence": stats.CONFIDENCE,
+            "baseline": str(baseline) if baseline else None,
+        }
+        result = BenchResult(started=started, environment=environment, options=options)
+        if base is not None:
+            result.baseline = {k: v for k, v in base.items() if k != "ops"}
+        now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        try:
+            for op in selected:
+                if stop is not None and stop.is_set():
+                    result.complete = False
+                    break
+                m = OpMeasurement(op.name)
+                result.measurements.append(m)
+                if external is not None and not gw_path.supports(op):
+                    m.skipped = "not implemented by the external gateway"
+                    continue
+                result.interrupted_at = op.name
+                s0 = time.perf_counter()
+                inputs = list(op.sample(Sampler(legacy.db, samples, seed=seed, now=now)))
+                m.sample_seconds = time.perf_counter() - s0
+                m.inputs = len(inputs)
+                if not inputs:
+                    m.skipped = "the sampler found no input in this database"
+                    continue
+                key = f"{seed}:{op.name}"
+                m.warmup = measure.warm_up(
+                    op, inputs, legacy, gw_path, warmup, seed=key, meter=meter
+                )
+                common = {
+                    "seed": key,
+                    "meter": meter,
+                    "gc_policy": gc_policy,
+                    "progress": progress,
+                    "stop": stop,
+                }
+                if aa:
+                    m.aa = Series("legacy", "legacy′")
+                    measure.fill(
+                        m.aa, op, inputs, legacy, legacy, budget, label=f"{op.name} A/A", **common
+                    )
+                m.ab = Series("legacy", "gateway")
+                measure.fill(
+                    m.ab, op, inputs, legacy, gw_path, budget, label=f"{op.name} A/B", **common
+                )
+                if stop is not None and stop.is_set():
+                    result.complete = False
+                    break
+                result.interrupted_at = None
+        except KeyboardInterrupt:
+            result.complete = False
+        finally:
+            if external is not None:
+                external.close()
+            if g_client is not client:
+                g_client.close()
+        if result.complete:
+            result.interrupted_at = None
+        environment["load_average_end"] = measure.machine()["load_average"]
+        client.close()
+    result.analysis = stats.analyse(
+        result.measurements,
+        thresholds,
+        seed=seed,
+        resamples=resamples,
+        baseline=base["ops"] if base is not None else None,
+    )
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _environment(
+    cfg: Settings,
+    server: dict[str, Any],
+    gateway_server: dict[str, Any],
+    source: Any,
+    gateway_cmd: str | None,
+) -> dict[str, Any]:
+    from migrator.verify import git_revision
+
+    counts = {}
+    for name in model.COLLECTIONS:
+        try:
+            counts[name] = source[name].estimated_document_count()
+        except pymongo.errors.PyMongoError:
+            counts[name] = None
+    env = measure.machine()
+    env.update(
+        {
+            "python": platform.python_version(),
+            "python_implementation": platform.python_implementation(),
+            "pymongo": pymongo.version,
+            "numpy": numpy.__version__,
+            "scipy": scipy.__version__,
+            "server": server,
+            "gateway_server": gateway_server,
+            "legacy_db": cfg.db,
+            "gateway_db": cfg.gateway_db,
+            "migration": cfg.migration,
+            "dataset": {k: v for k, v in counts.items() if v},
+            "git_revision": git_revision(),
+            "timer": "time.perf_counter_ns (wall), time.thread_time_ns (client CPU)",
+            "timer_overhead_ns": measure.timer_overhead_ns(),
+            "use_db_gateway": cfg.use_db_gateway,
+            "listener": "pymongo CommandListener"
+            + (" (blind to the external gateway process)" if gateway_cmd else ""),
+        }
+    )
+    return env
+
+
+__all__ = [
+    "DEFAULT_PAIRS",
+    "DEFAULT_WARMUP",
+    "SCHEMA_VERSION",
+    "BenchResult",
+    "Thresholds",
+    "bench",
+]

@@ -1,0 +1,282 @@
+"""``preflight``: verify (reads and writes) + counts + bench against the thresholds of a config
+file, and one consolidated GO / NO-GO report linking the three detailed ones.
+
+The config (``migrator.toml``) is validated on load; every key is optional:
+
+    [verify]
+    ops = ["*"]            # operation globs
+    samples = 20           # inputs per operation
+    writes = true          # verify writes in sandboxes
+    rules = "rules.toml"   # extra compare rules
+    timeout_ms = 10000
+
+    [counts]
+    warn_pct = 0.1         # a difference above this is a warning
+    fail_pct = 0.0         # ... above this fails (0: any difference)
+    settle_minutes = 10
+    history = "reports/counts-history.jsonl"   # or "mongodb", or "" for none
+
+    [bench]
+    ops = ["*"]
+    pairs = 100
+    warmup = 10
+    warn_pct = 5.0
+    fail_pct = 10.0
+    min_us = 20.0
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from migrator import report
+from migrator.errors import ConfigError
+from migrator.settings import Settings
+
+SCHEMA_VERSION = 1
+
+# section -> key -> (type(s), default)
+SCHEMA: dict[str, dict[str, tuple[Any, Any]]] = {
+    "verify": {
+        "ops": (list, ["*"]),
+        "samples": (int, 20),
+        "writes": (bool, True),
+        "rules": (str, None),
+        "timeout_ms": (int, 10_000),
+    },
+    "counts": {
+        "warn_pct": ((int, float), None),
+        "fail_pct": ((int, float), 0.0),
+        "settle_minutes": ((int, float), 10),
+        "history": (str, None),
+        "collections": (list, None),
+    },
+    "bench": {
+        "ops": (list, ["*"]),
+        "pairs": (int, 100),
+        "warmup": (int, 10),
+        "warn_pct": ((int, float), 5.0),
+        "fail_pct": ((int, float), 10.0),
+        "min_us": ((int, float), 20.0),
+    },
+}
+
+
+def load_config(path: str | Path | None) -> dict[str, dict[str, Any]]:
+    """The config with defaults filled in; one precise ConfigError for anything wrong."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text())
+        except OSError as exc:
+            raise ConfigError(f"cannot read --config {p}: {exc.strerror or exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"--config {p} is not valid TOML: {exc}") from None
+    out: dict[str, dict[str, Any]] = {}
+    for section in data:
+        if section not in SCHEMA:
+            raise ConfigError(
+                f"--config: unknown section [{section}]; "
+                f"allowed: {', '.join(f'[{s}]' for s in SCHEMA)}"
+            )
+    for section, keys in SCHEMA.items():
+        given = data.get(section, {})
+        if not isinstance(given, dict):
+            raise ConfigError(f"--config: [{section}] must be a table")
+        for key in given:
+            if key not in keys:
+                raise ConfigError(
+                    f"--config: unknown key {key!r} in [{section}]; allowed: {', '.join(keys)}"
+                )
+        out[section] = {}
+        for key, (kind, default) in keys.items():
+            value = given.get(key, default)
+            bad_bool = isinstance(value, bool) and kind is not bool
+            if value is not None and (not isinstance(value, kind) or bad_bool):
+                want = kind.__name__ if isinstance(kind, type) else "number"
+                raise ConfigError(f"--config: [{section}] {key} must be a {want}, got {value!r}")
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+                raise ConfigError(
+                    f"--config: [{section}] {key} must not be negative, got {value!r}"
+                )
+            out[section][key] = value
+    if out["verify"]["samples"] < 1 or out["bench"]["pairs"] < 1:
+        raise ConfigError("--config: [verify] samples and [bench] pairs must be at least 1")
+    return out
+
+
+@dataclass
+class PreflightResult:
+    started: datetime
+    settings: dict[str, Any]
+    verify: Any = None
+    counts: Any = None
+    bench: Any = None
+    reports: dict[str, dict[str, Path]] = field(default_factory=dict)
+    gateway: str = "builtin"
+
+    @property
+    def reasons(self) -> list[str]:
+        out = []
+        if self.verify is not None and not self.verify.passed:
+            out.append(f"verify: {', '.join(self.verify.failing) or 'incomplete'} disagree")
+        if self.counts is not None and not self.counts.passed:
+            out.append(f"counts: {', '.join(self.counts.drifting)} drift")
+        if self.bench is not None and not self.bench.passed:
+            out.append(f"bench: {', '.join(self.bench.failing)} too slow")
+        return out
+
+    @property
+    def go(self) -> bool:
+        return not self.reasons
+
+
+def preflight(
+    cfg: Settings,
+    config: dict[str, dict[str, Any]],
+    out_dir: Path,
+    *,
+    gateway: str = "builtin",
+    formats: tuple[str, ...] = ("md", "json", "junit"),
+    progress: Callable[[str, int, int | None], None] | None = None,
+) -> PreflightResult:
+    """Run the three checks, write their reports and the consolidated one."""
+    from migrator import counts_report, verify_report
+    from migrator.bench import bench
+    from migrator.bench import report as bench_report
+    from migrator.bench.stats import Thresholds
+    from migrator.counts import counts
+    from migrator.gateway.variants import gateway_class
+    from migrator.verify import verify
+
+    factory = gateway_class(gateway)
+    out_dir = report.prepare_out_dir(out_dir)
+    result = PreflightResult(started=datetime.now(UTC), settings=cfg.describe(), gateway=gateway)
+    v = config["verify"]
+    result.verify = verify(
+        cfg,
+        ops=v["ops"],
+        samples=v["samples"],
+        writes=v["writes"],
+        rules_file=v["rules"],
+        timeout_ms=v["timeout_ms"],
+        gateway_factory=factory,
+        progress=progress,
+    )
+    result.reports["verify"] = verify_report.write(result.verify, out_dir, formats)
+    c = config["counts"]
+    history = c["history"] if c["history"] is not None else str(out_dir / "counts-history.jsonl")
+    result.counts = counts(
+        cfg,
+        collections=c["collections"],
+        warn_pct=c["warn_pct"],
+        fail_pct=c["fail_pct"],
+        settle_minutes=c["settle_minutes"],
+        history=history or None,
+    )
+    result.reports["counts"] = counts_report.write(result.counts, out_dir, formats)
+    b = config["bench"]
+    thresholds = Thresholds(warn_pct=b["warn_pct"], fail_pct=b["fail_pct"], min_us=b["min_us"])
+    result.bench = bench(
+        cfg,
+        ops=b["ops"],
+        pairs=b["pairs"],
+        warmup=b["warmup"],
+        gateway=factory,
+        thresholds=thresholds,
+        progress=progress,
+    )
+    result.reports["bench"] = bench_report.write(
+        result.bench, out_dir, tuple(f for f in formats if f != "junit")
+    )
+    name = f"preflight-{report.stamp(result.started)}"
+    result.reports["preflight"] = report.write_set(
+        out_dir,
+        name,
+        ("md", "json"),
+        {
+            "md": lambda: markdown(result, out_dir),
+            "json": lambda: report.dumps(to_json(result)),
+        },
+    )
+    return result
+
+
+def _link(path: Path | None, out_dir: Path) -> str:
+    if path is None:
+        return "(not written)"
+    return f"[{path.name}]({path.relative_to(out_dir)})"
+
+
+def markdown(result: PreflightResult, out_dir: Path) -> str:
+    head = "GO" if result.go else "NO-GO"
+    lines = [f"# migrator preflight — {head}", ""]
+    if result.go:
+        lines.append(
+            "**GO**: every operation agrees through the gateway, counts are consistent "
+            "and the gateway's overhead is within thresholds."
+        )
+    else:
+        lines.append(f"**NO-GO** — {'; '.join(result.reasons)}.")
+    if result.gateway != "builtin":
+        lines += [
+            "",
+            f"> Gateway under test: `{result.gateway}` (a deliberately faulty "
+            "demonstration variant).",
+        ]
+    lines += ["", "| check | verdict | detail | report |", "|---|---|---|---|"]
+    v, c, b = result.verify, result.counts, result.bench
+    lines.append(
+        f"| verify | {'PASS' if v.passed else 'FAIL'} | "
+        f"{sum(op.inputs for op in v.ops)} inputs over {len(v.ops)} operations; "
+        f"failing: {', '.join(v.failing) or 'none'} | "
+        f"{_link(result.reports['verify'].get('md'), out_dir)} |"
+    )
+    lines.append(
+        f"| counts | {'PASS' if c.passed else 'FAIL'} ({c.verdict}) | "
+        f"{len(c.collections)} collections; drifting: {', '.join(c.drifting) or 'none'}"
+        f" | {_link(result.reports['counts'].get('md'), out_dir)} |"
+    )
+    lines.append(
+        f"| bench | {'PASS' if b.passed else 'FAIL'} | failing: "
+        f"{', '.join(b.failing) or 'none'}; warnings: {', '.join(b.warning) or 'none'}"
+        f" | {_link(result.reports['bench'].get('md'), out_dir)} |"
+    )
+    lines += [
+        "",
+        "Settings: " + ", ".join(f"{k} {v}" for k, v in result.settings.items() if v is not None),
+        "",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def to_json(result: PreflightResult) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "command": "preflight",
+        "started": result.started.isoformat(),
+        "go": result.go,
+        "reasons": result.reasons,
+        "gateway": result.gateway,
+        "settings": result.settings,
+        "checks": {
+            "verify": {"passed": result.verify.passed, "failing": result.verify.failing},
+            "counts": {
+                "passed": result.counts.passed,
+                "verdict": result.counts.verdict,
+                "drifting": result.counts.drifting,
+            },
+            "bench": {
+                "passed": result.bench.passed,
+                "failing": result.bench.failing,
+                "warning": result.bench.warning,
+            },
+        },
+        "reports": {k: {f: str(p) for f, p in v.items()} for k, v in result.reports.items()},
+    }
