@@ -497,7 +497,7 @@ def _preflight_summary(result: Any, label: str = "preflight") -> None:
 @main.command()
 @click.option(
     "--users",
-    default=40,
+    default=25,
     show_default=True,
     type=click.IntRange(2, 2000),
     help="Size of the seeded demo dataset.",

@@ -36,7 +36,7 @@ def demo(
     data_dir: str | Path,
     out_dir: Path,
     *,
-    users: int = 40,
+    users: int = 25,
     say: Callable[[str], None] = print,
     progress: Callable[[str, int, int | None], None] | None = None,
 ) -> DemoResult:
