@@ -1,0 +1,113 @@
+"""preflight and demo (issue #8)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from migrator import settings
+from migrator.cli import main
+from migrator.errors import ConfigError
+from migrator.preflight import load_config, preflight
+
+
+def _small_config() -> dict:
+    config = load_config(None)
+    config["verify"].update(ops=["auth.*", "files.*"], samples=3)
+    config["counts"].update(collections=["users", "files", "messages"], history="")
+    config["bench"].update(ops=["auth.get_user_by_id", "files.find_by_file_id"], pairs=40, warmup=3)
+    return config
+
+
+def test_go_on_clean_data_and_no_go_with_the_faulty_gateway(
+    mongo_server, seeded_db, tmp_path
+) -> None:
+    cfg = settings.resolve(mongo_uri=mongo_server.uri, db=seeded_db.name, environ={})
+    clean = preflight(cfg, _small_config(), tmp_path / "clean")
+    assert clean.go, clean.reasons
+    first = clean.reports["preflight"]["md"].read_text().splitlines()[0]
+    assert first == "# migrator preflight — GO"
+    faulty = preflight(cfg, _small_config(), tmp_path / "faulty", gateway="faulty-demo")
+    assert not faulty.go
+    assert "auth.find_user_by_email" in faulty.verify.failing
+    assert "files.increment_usage" in faulty.verify.failing
+    data = json.loads(faulty.reports["preflight"]["json"].read_text())
+    assert data["go"] is False and data["schema_version"] == 1
+    assert any("auth.find_user_by_email" in r for r in data["reasons"])
+    for check in ("verify", "counts", "bench"):  # links to the three detailed reports
+        assert faulty.reports[check]["md"].exists()
+        assert faulty.reports[check]["md"].name in faulty.reports["preflight"]["md"].read_text()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[verfy]\nsamples = 3\n", "unknown section [verfy]"),
+        ("[verify]\nsampels = 3\n", "unknown key 'sampels' in [verify]"),
+        ('[bench]\npairs = "many"\n', "[bench] pairs must be a int, got 'many'"),
+        ("[counts]\nfail_pct = -1\n", "must not be negative"),
+        ("[verify\n", "is not valid TOML"),
+    ],
+)
+def test_invalid_config_is_one_line_exit_2(tmp_path, text, message) -> None:
+    path = tmp_path / "migrator.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=None) as info:
+        load_config(path)
+    assert message in str(info.value)
+    result = CliRunner().invoke(
+        main, ["preflight", "--config", str(path), "--mongo-uri", "mongodb://127.0.0.1:1"]
+    )
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1 and message in result.output
+
+
+def test_env_file_is_reported_and_never_edited(mongo_server, seeded_db, tmp_path) -> None:
+    env = tmp_path / ".env"
+    text = f"MONGO_URI={mongo_server.uri}\nUSE_DB_GATEWAY=false\n"
+    env.write_text(text)
+    config = tmp_path / "m.toml"
+    config.write_text(
+        '[verify]\nops = ["auth.count_*"]\nsamples = 2\nwrites = false\n'
+        '[counts]\ncollections = ["users"]\nhistory = ""\n'
+        '[bench]\nops = ["auth.count_users"]\npairs = 20\nwarmup = 2\n'
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "preflight",
+            "--env-file",
+            str(env),
+            "--db",
+            seeded_db.name,
+            "--config",
+            str(config),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert result.exit_code in (0, 1), result.output
+    assert "USE_DB_GATEWAY is currently 'false' (not changed)" in result.output
+    assert env.read_text() == text
+
+
+def test_demo_end_to_end(tmp_path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "demo",
+            "--users",
+            "6",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "run 1, built-in gateway: GO" in result.output
+    assert "run 2, faulty-demo gateway (a demonstration): NO-GO" in result.output
+    assert "demonstration" in result.output
+    assert list((tmp_path / "out" / "faulty-demo").glob("preflight-*.md"))
