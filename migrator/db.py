@@ -88,9 +88,16 @@ class Server:
             opts.update(EMBEDDED_OPTIONS)
         opts.update(options)
         try:
-            return MongoClient(self.uri, **opts)
+            client: MongoClient = MongoClient(self.uri, **opts)
         except (ConfigurationError, ValueError) as exc:
             raise ConfigError(f"invalid MongoDB URI {mask_uri(self.uri)}: {exc}") from None
+        if self.kind_hint is None and _is_embedded(client):
+            # An explicit URI that leads to the embedded engine (e.g. `server start`'s): it
+            # serves one command at a time, so give it the same long timeouts.
+            self.kind_hint = embedded.KIND
+            client.close()
+            return self.client(**options)
+        return client
 
     def close(self) -> None:
         if self._stop is not None:
@@ -108,6 +115,14 @@ def server(
         yield srv
     finally:
         srv.close()
+
+
+def _is_embedded(client: MongoClient) -> bool:
+    try:
+        with pymongo.timeout(1.5):
+            return client.admin.command("buildInfo").get("gitVersion") == "mongoeco"
+    except PyMongoError:
+        return False  # unreachable: `ping` reports it with the right exit code
 
 
 def _find_server(uri: str | None, data_dir: Path) -> Server:

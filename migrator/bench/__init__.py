@@ -216,6 +216,10 @@ def bench(
                 if not inputs:
                     m.skipped = "the sampler found no input in this database"
                     continue
+                inputs, m.dropped = measure.usable_inputs(op, inputs, legacy)
+                if not inputs:
+                    m.skipped = "every sampled input raises on the legacy path"
+                    continue
                 key = f"{seed}:{op.name}"
                 m.warmup = measure.warm_up(
                     op, inputs, legacy, gw_path, warmup, seed=key, meter=meter

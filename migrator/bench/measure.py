@@ -146,7 +146,8 @@ class OpMeasurement:
     """Everything measured for one operation: warm-up (discarded), A/A and A/B series."""
 
     name: str
-    inputs: int = 0
+    inputs: int = 0  # sampled
+    dropped: Counter = field(default_factory=Counter)  # inputs left out: legacy error type -> n
     warmup: Series | None = None
     aa: Series | None = None
     ab: Series | None = None
@@ -290,6 +291,22 @@ def fill(
     return series
 
 
+def usable_inputs(op: Operation, inputs: list[Args], legacy: Any) -> tuple[list[Args], Counter]:
+    """Call the legacy path once per input (untimed; it also brings the working set into the
+    server's cache) and keep the inputs it answers. An input the legacy path rejects (a cast
+    error, a missing key) times exception handling, not a database operation, and its
+    near-zero differences would pull the median Δ toward 0; ``verify`` covers those."""
+    kept: list[Args] = []
+    dropped: Counter = Counter()
+    for args in inputs:
+        _, _, _, _, _, error = timed_call(legacy, op, args, None)
+        if error:
+            dropped[error] += 1
+        else:
+            kept.append(args)
+    return kept, dropped
+
+
 def warm_up(
     op: Operation,
     inputs: list[Args],
@@ -361,5 +378,6 @@ __all__ = [
     "machine",
     "timed_call",
     "timer_overhead_ns",
+    "usable_inputs",
     "warm_up",
 ]

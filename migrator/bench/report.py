@@ -181,10 +181,12 @@ def _gc_text(policy: str | None) -> str:
 
 
 def _gate_text(t: dict[str, Any]) -> str:
+    test = "sign test" if t.get("test", "sign") == "sign" else "Wilcoxon signed-rank"
     return (
         f"warn ≥ {t.get('warn_pct')} % and ≥ {t.get('min_us')} µs; fail ≥ {t.get('fail_pct')} % "
-        f"and ≥ {t.get('min_us')} µs; only when significant (Wilcoxon, Holm-corrected "
-        f"p < {t.get('alpha')}); a path adding round trips fails whatever the timing"
+        f"and ≥ {t.get('min_us')} µs; only when significant ({test} on the paired differences, "
+        f"Holm-corrected p < {t.get('alpha')}); a path adding round trips fails whatever the "
+        "timing"
     )
 
 
@@ -234,10 +236,13 @@ def _results_table(ops: list[OpStats], aa: bool) -> str:
 
 DETAIL_HEADERS = [
     "operation",
-    "inputs",
+    "inputs used",
     "Hodges-Lehmann Δ (µs)",
-    "Wilcoxon p (Holm)",
+    "gate p (Holm)",
+    "Wilcoxon p",
+    "sign test p",
     "ratio 95% CI",
+    "CPU Δ [95% CI] (µs)",
     "CPU p50 legacy → gateway (µs)",
     "bytes sent legacy → gateway",
     "bytes received legacy → gateway",
@@ -257,10 +262,13 @@ def _details_table(ops: list[OpStats]) -> str:
         rows.append(
             [
                 o.name,
-                o.inputs,
+                f"{o.inputs - sum(o.dropped.values())} of {o.inputs}",
                 _us(p.hodges_lehmann_us, True) + ("" if p.hl_exact else " (sampled)"),
-                _p(p.p_adjusted),
+                f"{_p(p.p_adjusted)} ({p.test})",
+                _p(p.p_wilcoxon),
+                _p(p.p_sign),
                 (f"[{_num(p.ratio_ci[0], 3)}, {_num(p.ratio_ci[1], 3)}]" if p.ratio_ci else "–"),
+                f"{_us(p.cpu_delta_us, True)} {_ci(p.cpu_ci_us)}",
                 f"{_us(_median(p.cpu_a))} → {_us(_median(p.cpu_b))}",
                 f"{_bytes(p.bytes_sent_a)} → {_bytes(p.bytes_sent_b)}",
                 f"{_bytes(p.bytes_received_a)} → {_bytes(p.bytes_received_b)}",
@@ -283,6 +291,12 @@ def _findings(ops: list[OpStats]) -> list[str]:
         if o.reasons:
             label = MARK.get(o.verdict, o.verdict)
             out.append(f"- **{o.name}** ({label}): {'; '.join(o.reasons)}")
+        if o.dropped:
+            kinds = ", ".join(f"{k} {v}" for k, v in sorted(o.dropped.items()))
+            out.append(
+                f"- {o.name}: {sum(o.dropped.values())} of {o.inputs} sampled inputs left out, "
+                f"the legacy path raises on them ({kinds}); `verify` covers those"
+            )
         if o.slow_first_call:
             out.append(
                 f"- {o.name}: the first warm-up call took {_us(o.warmup_first_us)} µs, far above "
@@ -290,7 +304,7 @@ def _findings(ops: list[OpStats]) -> list[str]:
             )
         if o.ab is not None and (o.ab.errors_a or o.ab.errors_b):
             out.append(
-                f"- {o.name}: calls that raised (timed like the others): legacy "
+                f"- {o.name}: measured calls that raised (timed like the others): legacy "
                 f"{o.ab.errors_a}, gateway {o.ab.errors_b} of {o.ab.n}"
             )
         if o.baseline is not None and o.baseline.verdict in (WARN, FAIL):
@@ -358,12 +372,17 @@ def _method_lines(result: BenchResult) -> list[str]:
         "(`time.thread_time_ns`), round trips = commands started, bytes = BSON size of the "
         "command and reply documents as published to a pymongo `CommandListener` (wire headers "
         "and compression excluded; sizes computed after the clock stops).",
-        "- Warm-up calls come first and are discarded. The A/A series (legacy against itself, "
-        "same harness) comes before the A/B series and gives the noise floor.",
+        "- Inputs the legacy path raises on (cast errors and the like) are left out after one "
+        "untimed call each, which also brings the working set into the server's cache; the "
+        "report counts them. Warm-up calls come next and are discarded. The A/A series (legacy "
+        "against itself, same harness) comes before the A/B series and gives the noise floor.",
         "- Δ = gateway − legacy per pair; the table shows the median of the differences with a "
         "percentile-bootstrap 95% interval; the Hodges-Lehmann estimate is in the details. "
-        "Ratio = gateway p50 / legacy p50. p-values: Wilcoxon signed-rank on the differences, "
-        "Holm-corrected across operations.",
+        "Ratio = gateway p50 / legacy p50. Two paired tests on the differences: the sign test "
+        "(the test of their median, which is what the table shows) and Wilcoxon signed-rank "
+        "(the test of the Hodges-Lehmann pseudo-median; it assumes symmetric differences, "
+        "which scheduling tails on a shared machine break). The gate uses the sign test unless "
+        "configured otherwise, Holm-corrected across operations.",
         "- Outliers are counted, never removed: |x − median| > 10 × 1.4826 × MAD (the table); "
         "Tukey's 1.5 × IQR fences are in the JSON. Every raw sample is in the JSON report.",
         "- Latencies are closed-loop, one call at a time: overhead per call, not latency under "
@@ -470,6 +489,7 @@ def to_json(result: BenchResult) -> dict[str, Any]:
             {
                 "name": m.name,
                 "inputs": m.inputs,
+                "dropped_inputs": dict(m.dropped),
                 "skipped": m.skipped,
                 "sample_seconds": round(m.sample_seconds, 3),
                 "verdict": o.verdict,

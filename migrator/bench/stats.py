@@ -3,8 +3,16 @@
 Per path: median, p95, p99, MAD, outliers counted by two rules (never deleted). Per pair of
 paths: the paired difference b − a (median of the per-pair differences, Hodges-Lehmann
 alongside) with a seeded percentile-bootstrap 95% interval, the ratio of medians with its own
-paired bootstrap interval, the CPU difference, a Wilcoxon signed-rank p-value, and the
-deterministic measures (round trips, bytes). Holm's correction runs across operations.
+paired bootstrap interval, the CPU difference, the deterministic measures (round trips,
+bytes), and two paired tests: Wilcoxon signed-rank and the sign test. Holm's correction runs
+across operations.
+
+Which test gates: by default the sign test, because the Δ shown is the median of the
+differences and the sign test is the test of exactly that median; Wilcoxon tests the
+Hodges-Lehmann pseudo-median and assumes the differences are symmetric, which timing on a
+shared machine breaks (heavy one-sided tails from scheduling). Both p-values are reported;
+``Thresholds(test="wilcoxon")`` gates on Wilcoxon instead.
+
 Against a saved run: Mann-Whitney U on the raw per-pair differences.
 """
 
@@ -30,6 +38,7 @@ ROUND_TRIP_TOLERANCE = 0.05  # extra round trips per call before a path "adds" o
 HL_EXACT_MAX = 2_000  # above this many pairs the Walsh averages are sampled
 HL_SAMPLED = 2_000_000
 OK, WARN, FAIL, NA = "ok", "warn", "fail", "n/a"
+TESTS = ("sign", "wilcoxon")
 
 
 @dataclass(frozen=True)
@@ -40,12 +49,11 @@ class Thresholds:
     fail_pct: float = 10.0
     min_us: float = 20.0
     alpha: float = 0.05
+    test: str = "sign"  # or "wilcoxon": the paired test whose Holm-adjusted p gates
 
-    def describe(self) -> str:
-        return (
-            f"warn ≥ {self.warn_pct:g} % and ≥ {self.min_us:g} µs, fail ≥ {self.fail_pct:g} % "
-            f"and ≥ {self.min_us:g} µs, significant at α = {self.alpha:g} after Holm"
-        )
+    def __post_init__(self) -> None:
+        if self.test not in TESTS:
+            raise ValueError(f"test must be one of {TESTS}, got {self.test!r}")
 
 
 @dataclass
@@ -76,8 +84,10 @@ class Paired:
     ratio: float | None  # median(b) / median(a)
     ratio_ci: tuple[float, float] | None
     pct: float | None  # delta / median(a) × 100
-    p_value: float | None  # Wilcoxon signed-rank, two-sided
-    p_adjusted: float | None = None  # Holm across operations
+    p_wilcoxon: float | None  # Wilcoxon signed-rank, two-sided
+    p_sign: float | None  # sign test (binomial on the signs), two-sided
+    test: str = "sign"  # which of the two gates
+    p_adjusted: float | None = None  # the gating test's p, Holm-adjusted across operations
     cpu_a: Dist | None = None
     cpu_b: Dist | None = None
     cpu_delta_us: float | None = None
@@ -93,6 +103,11 @@ class Paired:
     errors_b: int = 0
     b_first: int = 0  # pairs where b ran first (counterbalancing)
     outliers_delta: int = 0
+
+    @property
+    def p_value(self) -> float | None:
+        """The gating test's raw p-value."""
+        return self.p_sign if self.test == "sign" else self.p_wilcoxon
 
     @property
     def noise_floor_us(self) -> float | None:
@@ -128,7 +143,8 @@ class BaselineComparison:
 @dataclass
 class OpStats:
     name: str
-    inputs: int
+    inputs: int  # sampled
+    dropped: dict[str, int] = field(default_factory=dict)  # left out: legacy raised
     aa: Paired | None = None
     ab: Paired | None = None
     aa_verdict: str = NA
@@ -271,7 +287,18 @@ def wilcoxon_p(d: np.ndarray) -> float | None:
         return float(sps.wilcoxon(d, zero_method="wilcox", alternative="two-sided").pvalue)
 
 
-def paired(series: Series, *, seed: int | str, resamples: int = RESAMPLES) -> Paired:
+def sign_test_p(d: np.ndarray) -> float | None:
+    if d.size < MIN_PAIRS_FOR_STATS:
+        return None
+    above, below = int(np.count_nonzero(d > 0)), int(np.count_nonzero(d < 0))
+    if above + below == 0:
+        return 1.0
+    return float(sps.binomtest(above, above + below, 0.5).pvalue)
+
+
+def paired(
+    series: Series, *, seed: int | str, resamples: int = RESAMPLES, test: str = "sign"
+) -> Paired:
     a, b = series.a, series.b
     wa = np.asarray(a.wall_ns, dtype=np.float64) / 1000.0
     wb = np.asarray(b.wall_ns, dtype=np.float64) / 1000.0
@@ -299,7 +326,9 @@ def paired(series: Series, *, seed: int | str, resamples: int = RESAMPLES) -> Pa
             else None
         ),
         pct=(float(np.median(d)) / dist_a.median * 100) if n and dist_a.median > 0 else None,
-        p_value=wilcoxon_p(d),
+        p_wilcoxon=wilcoxon_p(d),
+        p_sign=sign_test_p(d),
+        test=test,
         cpu_a=describe(a.cpu_ns),
         cpu_b=describe(b.cpu_ns),
         cpu_delta_us=float(np.median(cb - ca)) if n else None,
@@ -368,7 +397,8 @@ def judge(p: Paired | None, t: Thresholds) -> tuple[str, list[str]]:
         if verdict != FAIL:
             verdict = level
         reasons.append(
-            f"slower by {p.delta_us:,.0f} µs ({pct:+.1f} %), p = {p.p_adjusted:.2g} after Holm"
+            f"slower by {p.delta_us:,.0f} µs ({pct:+.1f} %), {p.test} test p = "
+            f"{p.p_adjusted:.2g} after Holm"
         )
     elif significant and p.delta_us <= -t.min_us and pct <= -t.warn_pct:
         reasons.append(f"faster by {-p.delta_us:,.0f} µs ({pct:+.1f} %)")
@@ -431,11 +461,15 @@ def analyse(
     """Every operation's estimates and verdicts, Holm-corrected across operations."""
     ops: list[OpStats] = []
     for m in measurements:
-        st = OpStats(m.name, m.inputs, skipped=m.skipped)
+        st = OpStats(m.name, m.inputs, dict(m.dropped), skipped=m.skipped)
         if m.aa is not None and m.aa.pairs:
-            st.aa = paired(m.aa, seed=f"{seed}:{m.name}:aa", resamples=resamples)
+            st.aa = paired(
+                m.aa, seed=f"{seed}:{m.name}:aa", resamples=resamples, test=thresholds.test
+            )
         if m.ab is not None and m.ab.pairs:
-            st.ab = paired(m.ab, seed=f"{seed}:{m.name}:ab", resamples=resamples)
+            st.ab = paired(
+                m.ab, seed=f"{seed}:{m.name}:ab", resamples=resamples, test=thresholds.test
+            )
         if m.warmup is not None and m.warmup.pairs:
             first = m.warmup.b.wall_ns[0] / 1000
             st.warmup_first_us = first
@@ -496,6 +530,7 @@ def to_dict(obj: Any) -> Any:
         return None
     if isinstance(obj, Paired):
         data = {k: to_dict(v) for k, v in asdict(obj).items()}
+        data["p_value"] = obj.p_value
         data["noise_floor_us"] = obj.noise_floor_us
         data["ci_contains_zero"] = obj.ci_contains_zero
         return data

@@ -25,6 +25,19 @@ from migrator import model
 Doc = dict[str, Any]
 Sort = Sequence[tuple[str, int]] | Mapping[str, int] | None
 _OPERATOR_KEYS = {"$and", "$or", "$nor"}
+_CAST_OPERATORS = {
+    "$eq",
+    "$ne",
+    "$gt",
+    "$gte",
+    "$lt",
+    "$lte",
+    "$in",
+    "$nin",
+    "$all",
+    "$not",
+    "$elemMatch",
+}
 
 
 def utcnow() -> datetime:
@@ -79,8 +92,11 @@ class Repository:
     def cast_value(self, field: str, value: Any) -> Any:
         top = field.split(".", 1)[0]
         if isinstance(value, Mapping):
+            # Operands of comparison operators take the path's type; $type, $exists, $size,
+            # $regex... keep theirs (Mongoose casts them to their own types, not the path's).
             return {
-                k: self.cast_value(field, v) if k.startswith("$") else v for k, v in value.items()
+                k: self.cast_value(field, v) if k in _CAST_OPERATORS else v
+                for k, v in value.items()
             }
         if isinstance(value, list) and top not in self.object_id_fields:
             return [self.cast_value(field, v) for v in value]
