@@ -727,7 +727,15 @@ class _bench_progress:
     "--pairs",
     default=None,
     metavar="N",
-    help="Pairs (one call per path) per series, per operation [default: 200].",
+    help="Pairs (one call per path) per series, per operation [default: 300].",
+)
+@click.option(
+    "--max-seconds",
+    default="5",
+    show_default=True,
+    metavar="S",
+    help="With --pairs: a series that reaches S seconds stops there (at least 20 pairs); "
+    "0 never stops early.",
 )
 @click.option(
     "--seconds",
@@ -749,7 +757,14 @@ class _bench_progress:
     metavar="N",
     help="Inputs sampled per operation; the pairs cycle through them.",
 )
-@click.option("--seed", "seed_value", default=1, show_default=True, type=int)
+@click.option(
+    "--seed",
+    "seed_value",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Seed of the input sample, the call order and the bootstrap.",
+)
 @click.option(
     "--baseline",
     default=None,
@@ -783,7 +798,13 @@ class _bench_progress:
     show_default=True,
     help="Exit 1 on failing operations only, or on warnings too.",
 )
-@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
+@click.option(
+    "--out",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the report files.",
+)
 @click.option(
     "--format",
     "formats",
@@ -795,6 +816,7 @@ class _bench_progress:
 def bench(
     ops: tuple[str, ...],
     pairs: str | None,
+    max_seconds: str,
     seconds: str | None,
     warmup: str,
     samples: str,
@@ -825,6 +847,7 @@ def bench(
             ops=list(ops) or None,
             pairs=_number("--pairs", pairs, int, 1),
             seconds=_number("--seconds", seconds, float, 0.001),
+            max_seconds=_number("--max-seconds", max_seconds, float, 0) or None,
             warmup=_number("--warmup", warmup, int, 0),
             samples=_number("--samples", samples, int, 1),
             seed=seed_value,

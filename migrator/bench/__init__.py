@@ -36,7 +36,8 @@ from migrator.services.base import Sampler
 from migrator.settings import Settings
 
 SCHEMA_VERSION = 1
-DEFAULT_PAIRS = 200
+DEFAULT_PAIRS = 300
+DEFAULT_MAX_SECONDS = 5.0  # per series: the slowest reads get fewer pairs, not minutes
 DEFAULT_WARMUP = 10
 DEFAULT_SAMPLES = 20
 
@@ -101,6 +102,7 @@ def bench(
     ops: list[str] | None = None,
     pairs: int | None = None,
     seconds: float | None = None,
+    max_seconds: float | None = DEFAULT_MAX_SECONDS,
     warmup: int = DEFAULT_WARMUP,
     seed: int = 1,
     samples: int = DEFAULT_SAMPLES,
@@ -116,14 +118,17 @@ def bench(
 ) -> BenchResult:
     """Measure every selected read operation through both paths, paired and interleaved.
 
-    ``pairs`` (default ``DEFAULT_PAIRS``) or a ``seconds`` budget applies to each series of
-    each operation; ``gateway`` builds the gateway path from a database (default: the built-in
-    ``DbGateway``), so a caller can benchmark a gateway variant. Ctrl-C or ``stop`` ends the
+    ``pairs`` (default ``DEFAULT_PAIRS``, a series stopping early at ``max_seconds``) or a
+    ``seconds`` budget applies to each series of each operation. ``gateway`` builds the
+    gateway path from a database (default: the built-in ``DbGateway``), so a caller can
+    benchmark a gateway variant. Ctrl-C or ``stop`` ends the
     run early: the result holds what was measured, with ``complete`` False.
     """
     if pairs is None and seconds is None:
         pairs = DEFAULT_PAIRS
     _check(pairs, seconds, warmup, samples, gc_policy)
+    if max_seconds is not None and not max_seconds > 0:
+        raise ConfigError(f"--max-seconds must be a positive number, got {max_seconds}")
     if gateway is not None and gateway_cmd:
         raise ConfigError("give a gateway factory or --gateway-cmd, not both")
     thresholds = thresholds or Thresholds()
@@ -133,7 +138,7 @@ def bench(
     from migrator.bench import report  # the baseline is a report file: read it before any work
 
     base = report.load_baseline(baseline) if baseline else None
-    budget = Budget(pairs, seconds)
+    budget = Budget(pairs, seconds, max_seconds)
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     meter = CommandMeter()
@@ -182,6 +187,7 @@ def bench(
             "ops": ops or ["*"],
             "pairs": pairs,
             "seconds": seconds,
+            "max_seconds": budget.max_seconds,
             "budget": budget.describe(),
             "warmup": warmup,
             "samples": samples,
@@ -209,6 +215,8 @@ def bench(
                     m.skipped = "not implemented by the external gateway"
                     continue
                 result.interrupted_at = op.name
+                if progress is not None:
+                    progress(f"{op.name} sampling inputs", 0, None)
                 s0 = time.perf_counter()
                 inputs = list(op.sample(Sampler(legacy.db, samples, seed=seed, now=now)))
                 m.sample_seconds = time.perf_counter() - s0
@@ -307,6 +315,7 @@ def _environment(
 
 
 __all__ = [
+    "DEFAULT_MAX_SECONDS",
     "DEFAULT_PAIRS",
     "DEFAULT_WARMUP",
     "SCHEMA_VERSION",

@@ -156,11 +156,16 @@ class OpMeasurement:
 
 
 class Budget:
-    """How many pairs a series takes: a fixed count, or a time budget (min and cap)."""
+    """How many pairs a series takes: a count (optionally capped in time, so slow operations
+    do not dominate a run), or a time budget. Fixed before measuring; never depends on the
+    results (no peeking)."""
 
-    def __init__(self, pairs: int | None, seconds: float | None) -> None:
+    def __init__(
+        self, pairs: int | None, seconds: float | None, max_seconds: float | None = None
+    ) -> None:
         self.pairs = pairs
         self.seconds = seconds
+        self.max_seconds = max_seconds if seconds is None else None
 
     @property
     def total(self) -> int | None:
@@ -168,12 +173,18 @@ class Budget:
 
     def more(self, done: int, elapsed: float) -> bool:
         if self.seconds is None:
-            return done < (self.pairs or 0)
+            capped = self.max_seconds is not None and elapsed >= self.max_seconds
+            return done < (self.pairs or 0) and not (capped and done >= MIN_PAIRS)
         return done < MAX_PAIRS and (done < MIN_PAIRS or elapsed < self.seconds)
 
     def describe(self) -> str:
         if self.seconds is None:
-            return f"{self.pairs} pairs"
+            cap = (
+                f", or fewer when a series reaches {self.max_seconds:g} s"
+                if self.max_seconds
+                else ""
+            )
+            return f"{self.pairs} pairs{cap} (at least {MIN_PAIRS})"
         return f"{self.seconds:g} s (at least {MIN_PAIRS} pairs, at most {MAX_PAIRS:,})"
 
 

@@ -64,10 +64,11 @@ def headline(result: BenchResult) -> str:
     a = result.analysis
     measured = [o for o in a.ops if o.ab is not None] if a else []
     fails, warns = result.failing, result.warning
-    verdict = "NO-GO" if fails else "GO"
-    text = f"{verdict}: {len(measured)} operations measured, {len(fails)} fail, {len(warns)} warn"
+    verdict = "NO-GO" if fails else ("GO" if result.complete else "INCOMPLETE")
+    noun = "operation" if len(measured) == 1 else "operations"
+    text = f"{verdict}: {len(measured)} {noun} measured, {len(fails)} fail, {len(warns)} warn"
     if not result.complete:
-        text += f" — INCOMPLETE (stopped during {result.interrupted_at or 'the run'})"
+        text += f" (stopped during {result.interrupted_at or 'the run'})"
     return text
 
 
@@ -82,16 +83,25 @@ def markdown(result: BenchResult, chart: str | None = None) -> str:
         ]
     lines += [_noise_lines(result), ""]
     lines += ["## Environment", "", _environment_table(result), ""]
-    lines += ["## Results", "", _results_table(a.ops, opt.get("aa", True)), ""]
+    lines += [
+        "## Results",
+        "",
+        "Δ = gateway − legacy, per pair of calls on the same input (positive: the gateway is "
+        "slower). Times are wall times per call in µs; CPU is the client's.",
+        "",
+        _results_table(a.ops, opt.get("aa", True)),
+        "",
+    ]
     findings = _findings(a.ops)
     if findings:
         lines += ["### Findings", "", *findings, ""]
     if chart:
         lines += [
-            f"![Latency per call of both paths, per operation]({chart})",
+            f"![Latency per call of both paths, and the paired difference, per operation]({chart})",
             "",
-            "Per operation, per path: box = interquartile range, line = median, whiskers = "
-            "1st–99th percentile; log scale.",
+            "Left: per operation, per path, box = interquartile range, line = median, whiskers = "
+            "1st–99th percentile, log scale. Right: Δ p50 with its 95% interval, A/B (orange) "
+            "beside A/A (grey, the noise floor); the grey band is ± the absolute threshold.",
             "",
         ]
     lines += ["## Details", "", _details_table(a.ops), ""]
@@ -289,7 +299,7 @@ def _findings(ops: list[OpStats]) -> list[str]:
     out = []
     for o in ops:
         if o.reasons:
-            label = MARK.get(o.verdict, o.verdict)
+            label = MARK[o.verdict] if o.verdict in (WARN, FAIL) else "note"
             out.append(f"- **{o.name}** ({label}): {'; '.join(o.reasons)}")
         if o.dropped:
             kinds = ", ".join(f"{k} {v}" for k, v in sorted(o.dropped.items()))
@@ -394,16 +404,16 @@ def _method_lines(result: BenchResult) -> list[str]:
 
 
 def chart_png(result: BenchResult) -> bytes | None:
-    """Per operation, per path: latency distribution as box plots on a log axis (Agg)."""
+    """Left: per operation, both paths' latency distributions (box plots, log axis). Right:
+    the paired Δ with its 95% interval, A/B beside A/A (the noise floor). Agg, no GUI."""
     from matplotlib.figure import Figure  # Agg canvas; no GUI backend, no global state
 
     series = [(m.name, m.ab) for m in result.measurements if m.ab is not None and m.ab.pairs]
     if not series:
         return None
-    verdicts = {o.name: o.verdict for o in result.analysis.ops}
-    height = 1.6 + 0.55 * len(series)
-    fig = Figure(figsize=(10, height), dpi=100)
-    ax = fig.add_subplot()
+    by_name = {o.name: o for o in result.analysis.ops}
+    fig = Figure(figsize=(13, 1.8 + 0.55 * len(series)), dpi=100)
+    ax, dx = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [3, 2]})
     positions, data, colours, labels, ticks = [], [], [], [], []
     for i, (name, s) in enumerate(reversed(series)):
         base = i * 3
@@ -414,9 +424,11 @@ def chart_png(result: BenchResult) -> bytes | None:
             positions.append(base + offset)
             data.append([max(v / 1000, 0.001) for v in samples.wall_ns])
             colours.append(colour)
-        verdict = verdicts.get(name, "")
-        labels.append(name + ("" if verdict in (OK, "") else f"  [{verdict}]"))
+        verdict = by_name[name].verdict
+        labels.append(name + ("" if verdict == OK else f"  [{verdict}]"))
         ticks.append(base)
+        _delta_bar(dx, base - 0.45, by_name[name].ab, COLOURS["gateway"])
+        _delta_bar(dx, base + 0.45, by_name[name].aa, "#8C8C8C")
     boxes = ax.boxplot(
         data,
         positions=positions,
@@ -432,22 +444,37 @@ def chart_png(result: BenchResult) -> bytes | None:
         patch.set_alpha(0.8)
     ax.set_xscale("log")
     ax.set_yticks(ticks, labels, fontsize=8)
-    ax.set_xlabel("wall time per call (µs, log scale)")
+    ax.set_xlabel("wall time per call (µs, log scale); box IQR, whiskers p1–p99")
     ax.grid(axis="x", which="both", alpha=0.3)
-    ax.legend(
-        [boxes["boxes"][0], boxes["boxes"][1]],
-        ["legacy", "gateway"],
-        loc="lower right",
-        fontsize=8,
-    )
+    ax.legend([boxes["boxes"][0], boxes["boxes"][1]], ["legacy", "gateway"], fontsize=8)
     title = "Legacy vs gateway: latency per call"
-    if not result.complete:
-        title += " (incomplete run)"
-    ax.set_title(title)
+    ax.set_title(title + (" (incomplete run)" if not result.complete else ""))
+    threshold = (result.options.get("thresholds") or {}).get("min_us", 20)
+    dx.axvline(0, color="black", linewidth=0.8)
+    dx.axvspan(-threshold, threshold, color="#DDDDDD", alpha=0.5, linewidth=0)
+    dx.set_xscale("symlog", linthresh=threshold)
+    dx.set_xlabel(f"Δ p50 gateway − legacy (µs, symlog) with 95% CI; band ±{threshold:g} µs")
+    dx.set_title("paired difference: A/B (orange) and A/A (grey)")
+    dx.grid(axis="x", which="both", alpha=0.3)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()
+
+
+def _delta_bar(ax: Any, y: float, p: Any, colour: str) -> None:
+    if p is None or p.ci_us is None or math.isnan(p.delta_us):
+        return
+    lo, hi = p.ci_us
+    ax.errorbar(
+        [p.delta_us],
+        [y],
+        xerr=[[max(0.0, p.delta_us - lo)], [max(0.0, hi - p.delta_us)]],
+        fmt="o",
+        color=colour,
+        markersize=4,
+        capsize=3,
+    )
 
 
 # --- JSON -------------------------------------------------------------------------------------
