@@ -54,30 +54,63 @@ class WriteRefused(MigratorError):
     exit_code = 3
 
 
+SESSION_METHODS = frozenset(
+    {
+        "find",
+        "find_one",
+        "count_documents",
+        "distinct",
+        "aggregate",
+        "list_indexes",
+        "index_information",
+    }
+)
+
+
 class ReadOnlyCollection:
-    def __init__(self, collection: Collection) -> None:
+    def __init__(self, collection: Collection, session: Any = None) -> None:
         self._c = collection
+        self._session = session
 
     def __getattr__(self, name: str) -> Any:
+        if name in SESSION_METHODS and self._session is not None:
+            return self._in_session(getattr(self._c, name))
         if name in READ_METHODS:
             return getattr(self._c, name)
         raise WriteRefused(
             f"refused {self._c.full_name}.{name}(): the source database is read-only for migrator"
         )
 
+    def _in_session(self, method: Any) -> Any:
+        """Every read of a bound view runs in its session (a shared snapshot, see runner)."""
+
+        def call(*args: Any, **kw: Any) -> Any:
+            if kw.get("session") is None:
+                kw["session"] = self._session
+            return method(*args, **kw)
+
+        return call
+
     def aggregate(self, pipeline: Sequence[Mapping[str, Any]], *args: Any, **kw: Any) -> Any:
         if any(stage in s for s in pipeline for stage in WRITE_STAGES):
             raise WriteRefused(f"refused an $out/$merge aggregation on {self._c.full_name}")
+        if self._session is not None and kw.get("session") is None:
+            kw["session"] = self._session
         return self._c.aggregate(pipeline, *args, **kw)
 
 
 class ReadOnlyDatabase:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, session: Any = None) -> None:
         self._db = database
+        self._session = session
         self.name = database.name
 
+    def with_session(self, session: Any) -> ReadOnlyDatabase:
+        """The same guarded database, every read bound to ``session``."""
+        return ReadOnlyDatabase(self._db, session)
+
     def __getitem__(self, name: str) -> ReadOnlyCollection:
-        return ReadOnlyCollection(self._db[name])
+        return ReadOnlyCollection(self._db[name], self._session)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -88,10 +121,10 @@ class ReadOnlyDatabase:
             return ReadOnlyClient(self._db.client)
         if name in ("command", "drop_collection", "create_collection", "get_collection"):
             return getattr(self, f"_{name}")
-        return ReadOnlyCollection(self._db[name])
+        return ReadOnlyCollection(self._db[name], self._session)
 
     def _get_collection(self, name: str, **kw: Any) -> ReadOnlyCollection:
-        return ReadOnlyCollection(self._db.get_collection(name, **kw))
+        return ReadOnlyCollection(self._db.get_collection(name, **kw), self._session)
 
     def _command(self, command: Any, *args: Any, **kw: Any) -> Any:
         name = command if isinstance(command, str) else next(iter(command))

@@ -43,15 +43,22 @@ class LegacyPath:
     def call(self, op: Operation, args: Args) -> Any:
         return op.legacy(self.db, **args)
 
+    def bound(self, session: Any) -> LegacyPath:
+        return LegacyPath(self.db.with_session(session))
+
 
 class GatewayPath:
     name = "gateway"
 
     def __init__(self, db: Database, gateway: Callable[[Database], DbGateway] = DbGateway) -> None:
+        self.db, self.factory = db, gateway
         self.gw = gateway(db)
 
     def call(self, op: Operation, args: Args) -> Any:
         return op.gateway(self.gw, **args)
+
+    def bound(self, session: Any) -> GatewayPath:
+        return GatewayPath(self.db.with_session(session), self.factory)
 
 
 class ExternalPath:
@@ -162,6 +169,8 @@ class RunOptions:
     calibrate: bool = True
     recheck: bool = True
     seed: int = 1
+    # A client whose snapshot sessions both paths share per input (None: no shared snapshot).
+    snapshot_client: Any = None
 
 
 def calibrate_noise(
@@ -207,6 +216,13 @@ def run_operation(
         noise = tuple(p for p in result.noise if p != "(value)")
 
         def one(args: Args) -> tuple[Observation, Observation]:
+            if options.snapshot_client is not None:
+                # Both reads at one cluster time: a live write cannot land between them.
+                with options.snapshot_client.start_session(snapshot=True) as session:
+                    return both(legacy.bound(session), gateway.bound(session), args)
+            return both(legacy, gateway, args)
+
+        def both(legacy: Any, gateway: Any, args: Args) -> tuple[Observation, Observation]:
             if options.concurrency > 1:
                 with ThreadPoolExecutor(max_workers=2) as pair:
                     a = pair.submit(observe, legacy, op, args, pool, options.timeout_s)
@@ -221,7 +237,8 @@ def run_operation(
         def verdict_for(args: Args) -> tuple[Observation, Observation, Verdict]:
             leg, gw = one(args)
             verdict = compare(leg, gw, rules, noise)
-            if verdict.status in (MISMATCH, ERROR) and options.recheck:
+            recheck = options.recheck and options.snapshot_client is None
+            if verdict.status in (MISMATCH, ERROR) and recheck:
                 # No shared snapshot between the paths: a live write may have landed between
                 # the two reads. Re-check once before counting it.
                 leg2, gw2 = one(args)

@@ -157,7 +157,7 @@ def verify(
             "host": platform.node(),
             "git_revision": git_revision(),
             "gateway": gateway_cmd or "built-in Python gateway",
-            "snapshot_reads": "not shared between paths; mismatches re-checked once",
+            "snapshot_reads": _snapshot_note(info, cfg, gateway_cmd, concurrency),
             "use_db_gateway": cfg.use_db_gateway,
         }
         options = {
@@ -189,8 +189,13 @@ def verify(
             gateway = GatewayPath(read_only(g_client[cfg.gateway_db]), gateway_factory)
         else:
             gateway = GatewayPath(read_only(g_client[cfg.gateway_db]))
+        shared = _snapshot_note(info, cfg, gateway_cmd, concurrency).startswith("shared")
         run_opts = RunOptions(
-            timeout_s=timeout_ms / 1000, concurrency=concurrency, calibrate=calibrate, seed=seed
+            snapshot_client=client if shared else None,
+            timeout_s=timeout_ms / 1000,
+            concurrency=concurrency,
+            calibrate=calibrate,
+            seed=seed,
         )
         now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
         try:
@@ -249,6 +254,22 @@ def verify(
                 external.close()
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _snapshot_note(info: Any, cfg: Settings, gateway_cmd: str | None, concurrency: int) -> str:
+    """Whether both paths read each input at one cluster time, and if not, why not."""
+    why = None
+    if not (info.features and info.features.snapshot_reads):
+        why = "the server has no snapshot reads"
+    elif cfg.gateway_uri:
+        why = "the gateway reads another server"
+    elif gateway_cmd:
+        why = "the gateway is another process"
+    elif concurrency > 1:
+        why = "--concurrency runs the paths at once and a session serves one at a time"
+    if why is None:
+        return "shared: both paths read each input in one snapshot session"
+    return f"not shared ({why}); mismatching inputs are re-checked once"
 
 
 def _run_writes(

@@ -310,3 +310,47 @@ def test_injected_data_differences_across_areas(mongo_server, twin_dbs) -> None:
     assert has("transactions.by_user", "field value differs", "tokenValue", str(tx["_id"]))
     assert has("files.list_for_user", "document extra", "", "extra-file-id")
     assert not result.passed and set(result.failing) == set(ops)
+
+
+def test_both_paths_read_each_input_in_one_snapshot(mongo_server, seeded_db) -> None:
+    from pymongo import MongoClient, monitoring
+
+    from migrator import services
+    from migrator.guard import read_only
+    from migrator.runner import GatewayPath, LegacyPath
+    from migrator.services.base import Sampler
+
+    class Sessions(monitoring.CommandListener):
+        def __init__(self):
+            self.reads: list[tuple[str, object]] = []
+
+        def started(self, event):
+            if event.command_name == "find":
+                level = event.command.get("readConcern", {}).get("level")
+                self.reads.append((level, event.command.get("lsid")))
+
+        def succeeded(self, event):
+            pass
+
+        def failed(self, event):
+            pass
+
+    listener = Sessions()
+    client = MongoClient(mongo_server.uri, event_listeners=[listener])
+    source = read_only(client[seeded_db.name])
+    op = services.catalog()["auth.get_user_by_id"]
+    inputs = list(op.sample(Sampler(source, 3, seed=1)))[:3]
+    listener.reads.clear()  # the sampler's own read is not part of a comparison
+    result = run_operation(
+        op,
+        inputs,
+        LegacyPath(source),
+        GatewayPath(source),
+        op.rules,
+        RunOptions(calibrate=False, snapshot_client=client),
+    )
+    client.close()
+    assert result.passed and result.inputs == 3
+    assert len(listener.reads) == 6 and {level for level, _ in listener.reads} == {"snapshot"}
+    sessions = [str(lsid) for _, lsid in listener.reads]
+    assert sessions[0::2] == sessions[1::2]  # each input's two reads share one session
