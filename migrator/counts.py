@@ -662,13 +662,8 @@ def counts(
     with db.server(cfg.mongo_uri, data_dir=cfg.data_dir) as srv:
         client = srv.client()
         info = db.server_info(client, srv.uri, features=True)
-        source = client[cfg.db]
+        source = db.librechat_database(client, cfg.db, info.uri)
         legacy_present = set(source.list_collection_names())
-        if not legacy_present & set(model.COLLECTIONS):
-            raise ConfigError(
-                f"database {cfg.db!r} at {info.uri} has no LibreChat collections "
-                f"(expected some of: users, conversations, messages, …)"
-            )
         other_server = bool(cfg.gateway_uri) and cfg.gateway_uri != srv.uri
         g_client = db.Server(cfg.gateway_uri).client() if other_server else client
         g_info = db.server_info(g_client, cfg.gateway_uri, features=True) if other_server else info

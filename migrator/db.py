@@ -268,3 +268,16 @@ def driver_versions() -> dict[str, str]:
     import platform
 
     return {"pymongo": pymongo.version, "python": platform.python_version()}
+
+
+def librechat_database(client: MongoClient, name: str, uri: str) -> Database:
+    """The database ``name``, refused (exit 2) when it holds no LibreChat collection."""
+    from migrator import model
+
+    database = client[name]
+    if not set(database.list_collection_names()) & set(model.COLLECTIONS):
+        raise ConfigError(
+            f"database {name!r} at {uri} has no LibreChat collections "
+            f"(expected some of: users, conversations, messages, …)"
+        )
+    return database

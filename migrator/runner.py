@@ -76,6 +76,23 @@ class ExternalPath:
         return self.client.call(op.name, args)
 
 
+def open_gateway_path(
+    gateway_db: Database,
+    *,
+    uri: str,
+    gateway_cmd: str | None = None,
+    factory: Callable[[Database], DbGateway] | None = None,
+) -> Any:
+    """The gateway path: an external process (told where the data is) or a built-in gateway
+    (``factory``, default ``DbGateway``) over the guarded gateway database. The caller closes
+    ``path.client`` of an external path."""
+    if gateway_cmd:
+        from migrator.gateway.external import ExternalGateway
+
+        return ExternalPath(ExternalGateway.for_database(gateway_cmd, uri, gateway_db.name))
+    return GatewayPath(gateway_db, factory or DbGateway)
+
+
 def observe(
     path: Path, op: Operation, args: Args, pool: ThreadPoolExecutor, timeout_s: float
 ) -> Observation:

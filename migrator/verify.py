@@ -20,17 +20,17 @@ from typing import Any
 import pymongo
 from bson import json_util
 
-from migrator import db, model, services
+from migrator import db, services
 from migrator.compare.rules import Rules, load_rules
 from migrator.errors import ConfigError
 from migrator.gateway.external import decode
 from migrator.guard import read_only
 from migrator.runner import (
     ExternalPath,
-    GatewayPath,
     LegacyPath,
     OpResult,
     RunOptions,
+    open_gateway_path,
     run_operation,
 )
 from migrator.services.base import Args, Operation, Sampler
@@ -135,13 +135,7 @@ def verify(
     with db.server(cfg.mongo_uri, data_dir=cfg.data_dir) as srv:
         client = srv.client()
         info = db.server_info(client, srv.uri, features=True)
-        source = client[cfg.db]
-        present = set(source.list_collection_names())
-        if not present & set(model.COLLECTIONS):
-            raise ConfigError(
-                f"database {cfg.db!r} at {info.uri} has no LibreChat collections "
-                f"(expected some of: users, conversations, messages, …)"
-            )
+        source = db.librechat_database(client, cfg.db, info.uri)
         g_client = db.Server(cfg.gateway_uri).client() if cfg.gateway_uri else client
         g_info = (
             db.server_info(g_client, cfg.gateway_uri, features=False) if cfg.gateway_uri else info
@@ -173,22 +167,13 @@ def verify(
         }
         result = VerifyResult(started=started, environment=environment, options=options)
         legacy = LegacyPath(read_only(source))
-        external = None
-        if gateway_cmd:
-            from migrator.gateway.external import ExternalGateway
-
-            external = ExternalGateway(
-                gateway_cmd,
-                env={
-                    "MONGO_URI": cfg.gateway_uri or srv.uri,
-                    "MIGRATOR_GATEWAY_DB": cfg.gateway_db,
-                },
-            )
-            gateway: Any = ExternalPath(external)
-        elif gateway_factory is not None:
-            gateway = GatewayPath(read_only(g_client[cfg.gateway_db]), gateway_factory)
-        else:
-            gateway = GatewayPath(read_only(g_client[cfg.gateway_db]))
+        gateway = open_gateway_path(
+            read_only(g_client[cfg.gateway_db]),
+            uri=cfg.gateway_uri or srv.uri,
+            gateway_cmd=gateway_cmd,
+            factory=gateway_factory,
+        )
+        external = gateway.client if isinstance(gateway, ExternalPath) else None
         shared = _snapshot_note(info, cfg, gateway_cmd, concurrency).startswith("shared")
         run_opts = RunOptions(
             snapshot_client=client if shared else None,

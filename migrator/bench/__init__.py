@@ -31,7 +31,7 @@ from migrator.bench.stats import FAIL, WARN, Analysis, Thresholds
 from migrator.errors import ConfigError
 from migrator.gateway import DbGateway
 from migrator.guard import read_only
-from migrator.runner import ExternalPath, GatewayPath, LegacyPath
+from migrator.runner import ExternalPath, LegacyPath, open_gateway_path
 from migrator.services.base import Sampler
 from migrator.settings import Settings
 
@@ -147,13 +147,7 @@ def bench(
         # connections out last-in first-out), opened before the first timed call.
         client = srv.client(event_listeners=[meter], minPoolSize=1)
         info = db.server_info(client, srv.uri, features=False)
-        source = client[cfg.db]
-        present = set(source.list_collection_names())
-        if not present & set(model.COLLECTIONS):
-            raise ConfigError(
-                f"database {cfg.db!r} at {info.uri} has no LibreChat collections "
-                f"(expected some of: users, conversations, messages, …)"
-            )
+        source = db.librechat_database(client, cfg.db, info.uri)
         g_client = (
             db.Server(cfg.gateway_uri).client(event_listeners=[meter], minPoolSize=1)
             if cfg.gateway_uri
@@ -163,20 +157,13 @@ def bench(
             db.server_info(g_client, cfg.gateway_uri, features=False) if cfg.gateway_uri else info
         )
         legacy = LegacyPath(read_only(source))
-        external = None
-        if gateway_cmd:
-            from migrator.gateway.external import ExternalGateway
-
-            external = ExternalGateway(
-                gateway_cmd,
-                env={
-                    "MONGO_URI": cfg.gateway_uri or srv.uri,
-                    "MIGRATOR_GATEWAY_DB": cfg.gateway_db,
-                },
-            )
-            gw_path: Any = ExternalPath(external)
-        else:
-            gw_path = GatewayPath(read_only(g_client[cfg.gateway_db]), gateway or DbGateway)
+        gw_path: Any = open_gateway_path(
+            read_only(g_client[cfg.gateway_db]),
+            uri=cfg.gateway_uri or srv.uri,
+            gateway_cmd=gateway_cmd,
+            factory=gateway,
+        )
+        external = gw_path.client if isinstance(gw_path, ExternalPath) else None
         environment = _environment(cfg, info.to_dict(), g_info.to_dict(), source, gateway_cmd)
         environment["gateway"] = (
             gateway_cmd
