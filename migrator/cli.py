@@ -101,6 +101,45 @@ def _settings(kw: dict[str, Any]) -> settings.Settings:
     )
 
 
+def gateway_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The gateway under test, chosen once per run and used by every job (one of three)."""
+    from migrator.gateway.variants import GATEWAYS
+
+    opts = [
+        click.option(
+            "--gateway",
+            "gateway_name",
+            default=None,
+            type=click.Choice(list(GATEWAYS)),
+            help="A built-in gateway: builtin (default; our reference) or a deliberately "
+            "wrong variant (for demos and tests).",
+        ),
+        click.option(
+            "--gateway-cmd",
+            default=None,
+            metavar="CMD",
+            help="Your gateway as a process speaking the JSON-lines protocol "
+            '(docs/external-gateway.md), e.g. "node examples/node-gateway/gateway.js".',
+        ),
+        click.option(
+            "--librechat",
+            default=None,
+            metavar="PATH",
+            type=click.Path(),
+            help="A LibreChat checkout: judge its own packages/db-gateway, unmodified.",
+        ),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def _gateway(kw: dict[str, Any]) -> Any:
+    from migrator.paths import GatewayChoice
+
+    return GatewayChoice.of(kw.pop("gateway_name"), kw.pop("gateway_cmd"), kw.pop("librechat"))
+
+
 class _OneLineErrors(click.Group):
     """Usage errors as one line on stderr with exit 2, like every other error of the tool."""
 
@@ -315,13 +354,6 @@ def _samples(value: str) -> int | None:
     help="Rules file (TOML or YAML) adding ignore/unordered/tolerance rules.",
 )
 @click.option(
-    "--gateway-cmd",
-    default=None,
-    metavar="CMD",
-    help="An external gateway process speaking the JSON-lines protocol, e.g. "
-    '"node examples/node-gateway/gateway.js".',
-)
-@click.option(
     "--replay",
     type=click.Path(dir_okay=False),
     default=None,
@@ -334,18 +366,19 @@ def _samples(value: str) -> int | None:
     help="Run the legacy path twice first to learn noisy fields.",
 )
 @click.option(
-    "--gateway",
-    "gateway_name",
-    default="builtin",
-    show_default=True,
-    type=click.Choice(["builtin", "faulty-demo"]),
-    help="Built-in gateway variant (faulty-demo: deliberately wrong, for the demo).",
-)
-@click.option(
     "--writes",
     is_flag=True,
     help="Also verify write operations, each in two scratch sandbox databases.",
 )
+@click.option(
+    "--require",
+    default="all",
+    show_default=True,
+    type=click.Choice(["all", "offered"]),
+    help="all: an operation not verified is NO-GO; offered: accept operations the gateway "
+    "does not offer (listed by name).",
+)
+@gateway_options
 @click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
 @click.option("--format", "formats", default="md,json,junit", show_default=True)
 @handle_errors
@@ -356,11 +389,10 @@ def verify(
     timeout_ms: int,
     concurrency: int,
     rules_file: str | None,
-    gateway_cmd: str | None,
     replay: str | None,
     calibrate: bool,
     writes: bool,
-    gateway_name: str,
+    require: str,
     out: str,
     formats: str,
     **kw: Any,
@@ -369,10 +401,10 @@ def verify(
     import threading
 
     from migrator import report, verify_report
-    from migrator.gateway.variants import gateway_class
     from migrator.verify import verify as run_verify
 
     cfg = _settings(kw)
+    choice = _gateway(kw)
     fmts = report.parse_formats(formats)
     out_dir = report.prepare_out_dir(out)
     stop = threading.Event()
@@ -386,27 +418,24 @@ def verify(
             timeout_ms=timeout_ms,
             concurrency=concurrency,
             rules_file=rules_file,
-            gateway_cmd=gateway_cmd,
+            gateway=choice,
             replay=replay,
             calibrate=calibrate,
             writes=writes,
-            gateway_factory=gateway_class(gateway_name),
+            require=require,
             progress=bar.update,
             stop=stop,
         )
     finally:
         bar.close()
     paths = verify_report.write(result, out_dir, fmts)
-    _summary_line("verify", result.passed, result.failing, paths)
-    sys.exit(0 if result.passed else 1)
-
-
-def _summary_line(command: str, passed: bool, failing: list[str], paths: dict) -> None:
-    verdict = "GO" if passed else "NO-GO"
-    detail = "all operations agree" if passed else f"failing: {', '.join(failing)}"
-    click.echo(f"{command}: {verdict} — {detail}")
+    verdict = "GO" if result.passed else "NO-GO"
+    detail = f"failing: {', '.join(result.failing)}" if result.failing else "no difference"
+    click.echo(f"verify: {verdict} — {detail}")
+    click.echo(f"  {result.coverage()}")
     for fmt, path in paths.items():
         click.echo(f"  {fmt:5s} {path}")
+    sys.exit(0 if result.passed else 1)
 
 
 class _bar:
@@ -471,31 +500,25 @@ def clean(**kw: Any) -> None:
     default=None,
     help="Thresholds and settings (TOML: [verify], [counts], [bench]); see the README.",
 )
-@click.option(
-    "--gateway",
-    "gateway_name",
-    default="builtin",
-    show_default=True,
-    type=click.Choice(["builtin", "faulty-demo"]),
-    help="Built-in gateway variant to judge.",
-)
+@gateway_options
 @click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
 @handle_errors
-def preflight(config_file: str | None, gateway_name: str, out: str, **kw: Any) -> None:
+def preflight(config_file: str | None, out: str, **kw: Any) -> None:
     """Verify (reads and writes), counts and bench against thresholds: GO or NO-GO.
 
     Exit 0 on GO, 1 on NO-GO. With --env-file, reports the current USE_DB_GATEWAY value
     (the file is never edited)."""
     from migrator import report
-    from migrator.preflight import load_config
+    from migrator.preflight import gateway_choice, load_config
     from migrator.preflight import preflight as run_preflight
 
     cfg = _settings(kw)
     config = load_config(config_file)
+    choice = gateway_choice(config, _gateway(kw))
     out_dir = report.prepare_out_dir(out)
     bar = _bar()
     try:
-        result = run_preflight(cfg, config, out_dir, gateway=gateway_name, progress=bar.update)
+        result = run_preflight(cfg, config, out_dir, gateway=choice, progress=bar.update)
     finally:
         bar.close()
     _preflight_summary(result)
@@ -643,6 +666,7 @@ def _comma_list(values: tuple[str, ...]) -> list[str]:
     show_default=True,
     help="Report files (a PNG chart is added once there are two runs in the history).",
 )
+@gateway_options
 @handle_errors
 def counts(
     collections: tuple[str, ...],
@@ -666,6 +690,7 @@ def counts(
     from migrator.counts import counts as run_counts
 
     cfg = _settings(kw)
+    choice = _gateway(kw)
     fmts = report.parse_formats(formats)
     out_dir = report.prepare_out_dir(out)
     show = _progress_printer()
@@ -679,6 +704,7 @@ def counts(
         fail_on=fail_on,
         history=history or str(Path(out) / "counts-history.jsonl"),
         trend_runs=trend_runs,
+        gateway=choice,
         progress=lambda name, done, total: show(f"counts {name}", done),
     )
     if sys.stderr.isatty():
@@ -791,12 +817,7 @@ class _bench_progress:
     metavar="FILE",
     help="A previous bench JSON report: flag operations whose overhead grew since.",
 )
-@click.option(
-    "--gateway-cmd",
-    default=None,
-    metavar="CMD",
-    help="Measure an external gateway process (JSON-lines protocol) instead of the built-in one.",
-)
+@gateway_options
 @click.option(
     "--aa/--no-aa",
     default=True,
@@ -842,7 +863,6 @@ def bench(
     samples: str,
     seed_value: int,
     baseline: str | None,
-    gateway_cmd: str | None,
     aa: bool,
     gc_policy: str,
     fail_on: str,
@@ -858,6 +878,7 @@ def bench(
     from migrator.bench import report as bench_report
 
     cfg = _settings(kw)
+    choice = _gateway(kw)
     fmts = report.parse_formats(formats)
     out_dir = report.prepare_out_dir(out)
     progress = _bench_progress()
@@ -872,7 +893,7 @@ def bench(
             samples=_number("--samples", samples, int, 1),
             seed=seed_value,
             baseline=baseline,
-            gateway_cmd=gateway_cmd,
+            gateway=choice,
             aa=aa,
             gc_policy=gc_policy,
             progress=progress.update,

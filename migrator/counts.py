@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -29,16 +28,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pymongo
 from bson import ObjectId
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure
 
-from migrator import db, model
+from migrator import model
 from migrator.errors import ConfigError
 from migrator.gateway import DbGateway
 from migrator.gateway.repositories import REGISTRY, repository_class
-from migrator.guard import read_only
+from migrator.paths import GatewayChoice, open_paths
 from migrator.settings import Settings
 
 SCHEMA_VERSION = 1
@@ -172,9 +170,12 @@ class CountsResult:
     trend: dict[str, Trend] = field(default_factory=dict)
     history: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    not_verified: str | None = None  # the gateway could not be asked to count, and why
 
     @property
     def verdict(self) -> str:
+        if self.not_verified is not None:
+            return FAIL
         return _worst([OK, *(c.verdict for c in self.collections)])
 
     @property
@@ -188,6 +189,8 @@ class CountsResult:
     @property
     def passed(self) -> bool:
         """The exit-code verdict: warnings pass unless ``fail_on="warn"``."""
+        if self.not_verified is not None or not self.collections:
+            return False
         if self.options.get("fail_on") == WARN:
             return self.verdict == OK
         return self.verdict != FAIL
@@ -289,6 +292,25 @@ class LegacyCounter:
         return list(self.db[collection].aggregate(pipeline, session=session, allowDiskUse=True))
 
 
+class ExternalCounter:
+    """An external gateway's repositories, through protocol v2's ``counts.count`` and
+    ``counts.aggregate`` (no session can cross the pipe)."""
+
+    path = "gateway"
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def count(self, collection: str, query: Mapping[str, Any], session: Any) -> int:
+        return int(self.client.call("counts.count", {"collection": collection, "filter": query}))
+
+    def aggregate(self, collection: str, pipeline: list[dict], session: Any) -> list[dict]:
+        rows = self.client.call(
+            "counts.aggregate", {"collection": collection, "pipeline": pipeline}
+        )
+        return list(rows or [])
+
+
 class GatewayCounter:
     """The gateway's repositories: ``count`` (strict, cast filter) and ``aggregate``."""
 
@@ -311,7 +333,7 @@ class GatewayCounter:
 
 
 def count_side(
-    counter: LegacyCounter | GatewayCounter,
+    counter: LegacyCounter | GatewayCounter | ExternalCounter,
     collection: str,
     cutoff: datetime,
     by: Sequence[str],
@@ -632,6 +654,7 @@ def counts(
     history: str | Path | None = DEFAULT_HISTORY,
     trend_runs: int = 7,
     now: datetime | None = None,
+    gateway: GatewayChoice | None = None,
     progress: Progress | None = None,
 ) -> CountsResult:
     """Count every selected collection through both paths and judge the differences.
@@ -659,37 +682,30 @@ def counts(
         records = store.load()  # a corrupt file stops the run before any database work
         store.check_writable()
     t0 = time.perf_counter()
-    with db.server(cfg.mongo_uri, data_dir=cfg.data_dir) as srv:
-        client = srv.client()
-        info = db.server_info(client, srv.uri, features=True)
-        source = db.librechat_database(client, cfg.db, info.uri)
-        legacy_present = set(source.list_collection_names())
-        other_server = bool(cfg.gateway_uri) and cfg.gateway_uri != srv.uri
-        g_client = db.Server(cfg.gateway_uri).client() if other_server else client
-        g_info = db.server_info(g_client, cfg.gateway_uri, features=True) if other_server else info
+    with open_paths(cfg, gateway) as paths:
+        client, g_client, other_server = paths.client, paths.g_client, paths.other_server
+        legacy_present = set(paths.source.list_collection_names())
         gateway_present = set(g_client[cfg.gateway_db].list_collection_names())
         if history == "mongodb":
             store = MongoHistory(client)
             records = store.load()
-        snap_legacy = bool(info.features and info.features.snapshot_reads)
-        snap_gateway = bool(g_info.features and g_info.features.snapshot_reads)
-        environment = {
-            "server": info.to_dict(),
-            "gateway_server": g_info.to_dict(),
-            "legacy_db": cfg.db,
-            "gateway_db": cfg.gateway_db,
-            "pair": f"{cfg.db} -> {cfg.gateway_db}",
-            "migration": cfg.migration,
-            "pymongo": pymongo.version,
-            "pandas": pd.__version__,
-            "python": platform.python_version(),
-            "host": platform.node(),
-            "git_revision": _git_revision(),
-            "gateway": "built-in Python gateway (repositories' count / aggregate)",
-            "snapshot_reads": _snapshot_mode(snap_legacy, snap_gateway, other_server),
-            "cutoff": _iso(cutoff.replace(tzinfo=UTC)),
-            "use_db_gateway": cfg.use_db_gateway,
-        }
+        snap_legacy = bool(paths.info.features and paths.info.features.snapshot_reads)
+        snap_gateway = paths.external is None and bool(
+            paths.g_info.features and paths.g_info.features.snapshot_reads
+        )
+        environment = paths.environment()
+        environment.update(
+            {
+                "pair": f"{cfg.db} -> {cfg.gateway_db}",
+                "pandas": pd.__version__,
+                "gateway": paths.gateway_name + " — repositories' count / aggregate",
+                "snapshot_reads": _snapshot_mode(snap_legacy, snap_gateway, other_server)
+                if paths.external is None
+                else "not available: the gateway is another process; the settle window "
+                "alone guards against writes in flight",
+                "cutoff": _iso(cutoff.replace(tzinfo=UTC)),
+            }
+        )
         options = {
             "collections": chosen,
             "by": list(by),
@@ -701,8 +717,20 @@ def counts(
             "trend_runs": trend_runs,
         }
         result = CountsResult(started=started, environment=environment, options=options)
-        legacy = LegacyCounter(read_only(source))
-        gateway = GatewayCounter(DbGateway(read_only(g_client[cfg.gateway_db])))
+        legacy = LegacyCounter(paths.source)
+        counter: GatewayCounter | ExternalCounter
+        if paths.external is None:
+            counter = GatewayCounter(paths.gateway.gw)  # type: ignore[union-attr]
+        else:
+            counter = ExternalCounter(paths.external)
+            missing = [op for op in ("counts.count", "counts.aggregate") if not paths.offers(op)]
+            if missing:
+                result.not_verified = (
+                    f"the gateway does not offer {' and '.join(missing)} (protocol v2): "
+                    "nothing was counted through it"
+                )
+                result.seconds = time.perf_counter() - t0
+                return result
         for index, name in enumerate(chosen):
             if progress:
                 progress(name, index, len(chosen))
@@ -710,7 +738,7 @@ def counts(
             legacy_side, gateway_side, snapshot, notes = _count_both(
                 name,
                 legacy,
-                gateway,
+                counter,
                 cutoff,
                 by,
                 client if snap_legacy else None,
@@ -751,7 +779,7 @@ def counts(
 def _count_both(
     name: str,
     legacy: LegacyCounter,
-    gateway: GatewayCounter,
+    gateway: GatewayCounter | ExternalCounter,
     cutoff: datetime,
     by: Sequence[str],
     legacy_client: MongoClient | None,
@@ -820,12 +848,6 @@ def _owner_type_notes(name: str, cc: CollectionCounts) -> list[str]:
     return notes
 
 
-def _git_revision() -> str | None:
-    from migrator.verify import git_revision
-
-    return git_revision()
-
-
 def to_json(result: CountsResult) -> dict[str, Any]:
     def side(s: Side) -> dict[str, Any]:
         return {"total": s.total, "recent": s.recent, "owner_types": dict(s.owner_types)}
@@ -836,6 +858,7 @@ def to_json(result: CountsResult) -> dict[str, Any]:
         "started": _iso(result.started),
         "seconds": round(result.seconds, 3),
         "verdict": result.verdict,
+        "not_verified": result.not_verified,
         "clean": result.clean,
         "passed": result.passed,
         "drifting": result.drifting,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from migrator import db, embedded, settings
+from migrator.paths import GatewayChoice
 from migrator.preflight import PreflightResult, load_config, preflight
 
 DEMO_DB = "LibreChat"
@@ -61,7 +62,11 @@ def demo(
             "gateway `faulty-demo` …"
         )
         faulty = preflight(
-            cfg, config, out_dir / "faulty-demo", gateway="faulty-demo", progress=progress
+            cfg,
+            config,
+            out_dir / "faulty-demo",
+            gateway=GatewayChoice.of("faulty-demo"),
+            progress=progress,
         )
     finally:
         if handle is not None:

@@ -3,7 +3,14 @@ file, and one consolidated GO / NO-GO report linking the three detailed ones.
 
 The config (``migrator.toml``) is validated on load; every key is optional:
 
+    [gateway]              # the gateway under test (one of; --gateway-cmd etc. override)
+    cmd = "node my-gateway.js"   # a process speaking the JSON-lines protocol
+    librechat = "../LibreChat"   # or a LibreChat checkout's own db-gateway
+    variant = "builtin"          # or a built-in gateway
+
     [verify]
+    require = "all"        # "all": an operation not verified is NO-GO; "offered": accept
+                           # operations the gateway does not offer (listed in the verdict)
     ops = ["*"]            # operation globs
     samples = 20           # inputs per operation
     writes = true          # verify writes in sandboxes
@@ -36,13 +43,20 @@ from typing import Any
 
 from migrator import report
 from migrator.errors import ConfigError
+from migrator.paths import BUILTIN, GatewayChoice
 from migrator.settings import Settings
 
 SCHEMA_VERSION = 1
 
 # section -> key -> (type(s), default)
 SCHEMA: dict[str, dict[str, tuple[Any, Any]]] = {
+    "gateway": {
+        "cmd": (str, None),
+        "librechat": (str, None),
+        "variant": (str, None),
+    },
     "verify": {
+        "require": (str, "all"),
         "ops": (list, ["*"]),
         "samples": (int, 20),
         "writes": (bool, True),
@@ -108,7 +122,23 @@ def load_config(path: str | Path | None) -> dict[str, dict[str, Any]]:
             out[section][key] = value
     if out["verify"]["samples"] < 1 or out["bench"]["pairs"] < 1:
         raise ConfigError("--config: [verify] samples and [bench] pairs must be at least 1")
+    if out["verify"]["require"] not in ("all", "offered"):
+        raise ConfigError(
+            f'--config: [verify] require must be "all" or "offered", '
+            f"got {out['verify']['require']!r}"
+        )
     return out
+
+
+def gateway_choice(config: dict[str, dict[str, Any]], given: GatewayChoice) -> GatewayChoice:
+    """The command line's gateway when it names one, else the config's ``[gateway]``."""
+    if given.external or given.variant != BUILTIN:
+        return given
+    g = config.get("gateway", {})
+    try:
+        return GatewayChoice.of(g.get("variant"), g.get("cmd"), g.get("librechat"))
+    except ConfigError as exc:
+        raise ConfigError(f"--config: [gateway] {exc}") from None
 
 
 @dataclass
@@ -119,15 +149,21 @@ class PreflightResult:
     counts: Any = None
     bench: Any = None
     reports: dict[str, dict[str, Path]] = field(default_factory=dict)
-    gateway: str = "builtin"
+    gateway: GatewayChoice = field(default_factory=GatewayChoice)
 
     @property
     def reasons(self) -> list[str]:
         out = []
-        if self.verify is not None and not self.verify.passed:
-            out.append(f"verify: {', '.join(self.verify.failing) or 'incomplete'} disagree")
+        v = self.verify
+        if v is not None and v.failing:
+            out.append(f"verify: {', '.join(v.failing)} disagree")
+        if v is not None and v.blocking:
+            out.append(f"verify: {', '.join(op.name for op in v.blocking)} not verified")
+        if v is not None and not v.complete:
+            out.append("verify: incomplete")
         if self.counts is not None and not self.counts.passed:
-            out.append(f"counts: {', '.join(self.counts.drifting)} drift")
+            why = self.counts.not_verified or f"{', '.join(self.counts.drifting)} drift"
+            out.append(f"counts: {why}")
         if self.bench is not None and not self.bench.passed:
             out.append(f"bench: {', '.join(self.bench.failing)} too slow")
         return out
@@ -142,7 +178,7 @@ def preflight(
     config: dict[str, dict[str, Any]],
     out_dir: Path,
     *,
-    gateway: str = "builtin",
+    gateway: GatewayChoice | None = None,
     formats: tuple[str, ...] = ("md", "json", "junit"),
     progress: Callable[[str, int, int | None], None] | None = None,
 ) -> PreflightResult:
@@ -152,10 +188,9 @@ def preflight(
     from migrator.bench import report as bench_report
     from migrator.bench.stats import Thresholds
     from migrator.counts import counts
-    from migrator.gateway.variants import gateway_class
     from migrator.verify import verify
 
-    factory = gateway_class(gateway)
+    gateway = gateway or GatewayChoice()
     out_dir = report.prepare_out_dir(out_dir)
     result = PreflightResult(started=datetime.now(UTC), settings=cfg.describe(), gateway=gateway)
     v = config["verify"]
@@ -166,7 +201,8 @@ def preflight(
         writes=v["writes"],
         rules_file=v["rules"],
         timeout_ms=v["timeout_ms"],
-        gateway_factory=factory,
+        require=v["require"],
+        gateway=gateway,
         progress=progress,
     )
     result.reports["verify"] = verify_report.write(result.verify, out_dir, formats)
@@ -179,6 +215,7 @@ def preflight(
         fail_pct=c["fail_pct"],
         settle_minutes=c["settle_minutes"],
         history=history or None,
+        gateway=gateway,
     )
     result.reports["counts"] = counts_report.write(result.counts, out_dir, formats)
     b = config["bench"]
@@ -188,7 +225,7 @@ def preflight(
         ops=b["ops"],
         pairs=b["pairs"],
         warmup=b["warmup"],
-        gateway=factory,
+        gateway=gateway,
         thresholds=thresholds,
         progress=progress,
     )
@@ -216,7 +253,14 @@ def _link(path: Path | None, out_dir: Path) -> str:
 
 def markdown(result: PreflightResult, out_dir: Path) -> str:
     head = "GO" if result.go else "NO-GO"
-    lines = [f"# migrator preflight — {head}", ""]
+    lines = [
+        f"# migrator preflight — {head}",
+        "",
+        f"Gateway under test: {result.verify.environment.get('gateway')}.",
+        "",
+        f"**Coverage**: {result.verify.coverage()}.",
+        "",
+    ]
     if result.go:
         lines.append(
             "**GO**: every operation agrees through the gateway, counts are consistent "
@@ -224,18 +268,17 @@ def markdown(result: PreflightResult, out_dir: Path) -> str:
         )
     else:
         lines.append(f"**NO-GO** — {'; '.join(result.reasons)}.")
-    if result.gateway != "builtin":
+    if result.gateway.demo_variant:
         lines += [
             "",
-            f"> Gateway under test: `{result.gateway}` (a deliberately faulty "
-            "demonstration variant).",
+            f"> `{result.gateway.variant}` is a deliberately faulty demonstration variant.",
         ]
     lines += ["", "| check | verdict | detail | report |", "|---|---|---|---|"]
     v, c, b = result.verify, result.counts, result.bench
     lines.append(
         f"| verify | {'PASS' if v.passed else 'FAIL'} | "
-        f"{sum(op.inputs for op in v.ops)} inputs over {len(v.ops)} operations; "
-        f"failing: {', '.join(v.failing) or 'none'} | "
+        f"{sum(op.inputs for op in v.ops)} inputs; {len(v.verified)}/{len(v.ops)} operations "
+        f"verified; failing: {', '.join(v.failing) or 'none'} | "
         f"{_link(result.reports['verify'].get('md'), out_dir)} |"
     )
     lines.append(
@@ -263,10 +306,15 @@ def to_json(result: PreflightResult) -> dict[str, Any]:
         "started": result.started.isoformat(),
         "go": result.go,
         "reasons": result.reasons,
-        "gateway": result.gateway,
+        "gateway": result.verify.environment.get("gateway"),
         "settings": result.settings,
         "checks": {
-            "verify": {"passed": result.verify.passed, "failing": result.verify.failing},
+            "verify": {
+                "passed": result.verify.passed,
+                "failing": result.verify.failing,
+                "coverage": result.verify.coverage(),
+                "not_verified": {op.name: op.not_verified for op in result.verify.unverified},
+            },
             "counts": {
                 "passed": result.counts.passed,
                 "verdict": result.counts.verdict,

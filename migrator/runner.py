@@ -14,87 +14,19 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-from pymongo.database import Database
+from typing import Any
 
 from migrator.compare import Observation, Rules, Verdict, compare
 from migrator.compare.diff import BOTH_ERROR, ERROR, MATCH, MISMATCH, differences
 from migrator.compare.normalize import normalize
-from migrator.gateway import DbGateway
 from migrator.services.base import Args, Operation
 
 MAX_EXAMPLES = 3
 MAX_FIELDS = 25
 
 
-class Path(Protocol):
-    name: str
-
-    def call(self, op: Operation, args: Args) -> Any: ...
-
-
-class LegacyPath:
-    name = "legacy"
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def call(self, op: Operation, args: Args) -> Any:
-        return op.legacy(self.db, **args)
-
-    def bound(self, session: Any) -> LegacyPath:
-        return LegacyPath(self.db.with_session(session))
-
-
-class GatewayPath:
-    name = "gateway"
-
-    def __init__(self, db: Database, gateway: Callable[[Database], DbGateway] = DbGateway) -> None:
-        self.db, self.factory = db, gateway
-        self.gw = gateway(db)
-
-    def call(self, op: Operation, args: Args) -> Any:
-        return op.gateway(self.gw, **args)
-
-    def bound(self, session: Any) -> GatewayPath:
-        return GatewayPath(self.db.with_session(session), self.factory)
-
-
-class ExternalPath:
-    """The gateway path served by another process (``--gateway-cmd``)."""
-
-    name = "gateway"
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def supports(self, op: Operation) -> bool:
-        return self.client.supports(op.name)
-
-    def call(self, op: Operation, args: Args) -> Any:
-        return self.client.call(op.name, args)
-
-
-def open_gateway_path(
-    gateway_db: Database,
-    *,
-    uri: str,
-    gateway_cmd: str | None = None,
-    factory: Callable[[Database], DbGateway] | None = None,
-) -> Any:
-    """The gateway path: an external process (told where the data is) or a built-in gateway
-    (``factory``, default ``DbGateway``) over the guarded gateway database. The caller closes
-    ``path.client`` of an external path."""
-    if gateway_cmd:
-        from migrator.gateway.external import ExternalGateway
-
-        return ExternalPath(ExternalGateway.for_database(gateway_cmd, uri, gateway_db.name))
-    return GatewayPath(gateway_db, factory or DbGateway)
-
-
 def observe(
-    path: Path, op: Operation, args: Args, pool: ThreadPoolExecutor, timeout_s: float
+    path: Any, op: Operation, args: Args, pool: ThreadPoolExecutor, timeout_s: float
 ) -> Observation:
     """Run one call in a worker thread; time it; turn exceptions and timeouts into data."""
 
@@ -141,14 +73,33 @@ class OpResult:
     rechecked: int = 0
     legacy_ns: list[int] = field(default_factory=list)
     gateway_ns: list[int] = field(default_factory=list)
-    skipped: str | None = None
+    # Not verified, and why: the gateway does not offer it, no input, nothing answered...
+    not_verified: str | None = None
+    offered: bool = True  # False: the selected gateway does not offer this operation
     seconds: float = 0.0
     sandbox_seconds: float = 0.0  # writes: copying into sandboxes, reading states, comparing
 
     @property
-    def passed(self) -> bool:
+    def disagreed(self) -> bool:
+        """Some input showed a difference: the gateway is wrong here."""
         bad = self.verdicts[MISMATCH] + self.verdicts[ERROR] + self.verdicts["timeout"]
-        return self.skipped is None and bad == 0 and self.kinds["errors differ"] == 0
+        return bad > 0 or self.kinds["errors differ"] > 0
+
+    @property
+    def passed(self) -> bool:
+        return self.not_verified is None and not self.disagreed
+
+    def judge_coverage(self) -> None:
+        """An operation that no input exercised is not verified, never passed (a vacuous
+        match proves nothing)."""
+        if self.not_verified is not None or self.disagreed:
+            return
+        if self.inputs == 0:
+            self.not_verified = "no input: the sampler found none in this database"
+        elif self.verdicts[BOTH_ERROR] == self.inputs:
+            self.not_verified = (
+                f"every one of its {self.inputs} inputs failed on both paths: nothing answered"
+            )
 
     def record(
         self, args: Args, legacy: Observation, gateway: Observation, verdict: Verdict
@@ -192,7 +143,7 @@ class RunOptions:
 
 def calibrate_noise(
     op: Operation,
-    legacy: Path,
+    legacy: Any,
     inputs: list[Args],
     rules: Rules,
     pool: ThreadPoolExecutor,
@@ -213,8 +164,8 @@ def calibrate_noise(
 def run_operation(
     op: Operation,
     inputs: Iterable[Args],
-    legacy: Path,
-    gateway: Path,
+    legacy: Any,
+    gateway: Any,
     rules: Rules,
     options: RunOptions,
     progress: Callable[[int], None] | None = None,
@@ -275,14 +226,12 @@ def run_operation(
                 if stop is not None and stop.is_set():
                     break
     result.seconds = time.perf_counter() - t0
+    result.judge_coverage()
     return result
 
 
 __all__ = [
     "BOTH_ERROR",
-    "ExternalPath",
-    "GatewayPath",
-    "LegacyPath",
     "OpResult",
     "RunOptions",
     "run_operation",

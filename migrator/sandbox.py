@@ -24,7 +24,6 @@ from migrator.compare import Observation, Rules, Verdict, compare
 from migrator.compare.diff import ERROR, MISMATCH, Difference, differences
 from migrator.compare.normalize import normalize, path_matches
 from migrator.db import SCRATCH_PREFIX
-from migrator.gateway import DbGateway
 from migrator.gateway.repository import utcnow
 from migrator.runner import OpResult
 from migrator.services.base import Args, Operation
@@ -161,14 +160,22 @@ def verify_write(
     args: Args,
     source: Database,
     boxes: tuple[Database, Database],
-    gateway: Callable[[Database], DbGateway] = DbGateway,
+    gateway: Any = None,
 ) -> tuple[Verdict, Any]:
-    """One input of one write: copy, run both, compare return values and resulting states."""
+    """One input of one write: copy, run both, compare return values and resulting states.
+
+    ``gateway`` is the gateway path writing to ``boxes[1]`` (anything with ``call(op,
+    args)``: the built-in gateway over it, or an external process connected to it); default:
+    the built-in gateway."""
+    if gateway is None:
+        from migrator.paths import GatewayPath
+
+        gateway = GatewayPath(boxes[1])
     _clear(boxes)
     copied = _copy(source, boxes, op.footprint(source, args) if op.footprint else {})
     since = utcnow()
     legacy = _observe(lambda: op.legacy(boxes[0], **args))
-    gw = _observe(lambda: op.gateway(gateway(boxes[1]), **args))
+    gw = _observe(lambda: gateway.call(op, args))
     time_paths = TIME_FIELDS
     returned = compare(
         _fresh_obs(legacy, since, time_paths),
@@ -204,7 +211,8 @@ def _observe(fn: Callable[[], Any]) -> Observation:
         return Observation(value=fn(), wall_ns=time.perf_counter_ns() - t0)
     except Exception as exc:  # an exception is an observation
         return Observation(
-            error=(type(exc).__name__, str(exc)[:300]), wall_ns=time.perf_counter_ns() - t0
+            error=(getattr(exc, "type", None) or type(exc).__name__, str(exc)[:300]),
+            wall_ns=time.perf_counter_ns() - t0,
         )
 
 
@@ -222,7 +230,7 @@ def run_writes(
     inputs: list[Args],
     source: Database,
     boxes: tuple[Database, Database],
-    gateway: Callable[[Database], DbGateway] = DbGateway,
+    gateway: Any = None,
     stop: Any = None,
     progress: Callable[[int], None] | None = None,
 ) -> OpResult:
@@ -240,4 +248,5 @@ def run_writes(
             break
     result.seconds = time.perf_counter() - t0
     result.sandbox_seconds = copy_ns / 1e9
+    result.judge_coverage()
     return result

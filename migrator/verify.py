@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import platform
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -17,26 +15,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pymongo
 from bson import json_util
 
-from migrator import db, services
+from migrator import services
 from migrator.compare.rules import Rules, load_rules
 from migrator.errors import ConfigError
 from migrator.gateway.external import decode
-from migrator.guard import read_only
-from migrator.runner import (
-    ExternalPath,
-    LegacyPath,
-    OpResult,
-    RunOptions,
-    open_gateway_path,
-    run_operation,
-)
+from migrator.paths import GatewayChoice, Paths, open_paths
+from migrator.runner import OpResult, RunOptions, run_operation
 from migrator.services.base import Args, Operation, Sampler
 from migrator.settings import Settings
 
 SCHEMA_VERSION = 1
+
+
+REQUIRE = ("all", "offered")
 
 
 @dataclass
@@ -49,26 +42,47 @@ class VerifyResult:
     seconds: float = 0.0
 
     @property
-    def passed(self) -> bool:
-        return self.complete and all(op.passed for op in self.ops if op.skipped is None)
+    def require(self) -> str:
+        return self.options.get("require", "all")
 
     @property
     def failing(self) -> list[str]:
-        return [op.name for op in self.ops if op.skipped is None and not op.passed]
+        """Operations where the gateway disagreed with the oracle."""
+        return [op.name for op in self.ops if op.disagreed]
 
+    @property
+    def verified(self) -> list[str]:
+        return [op.name for op in self.ops if op.not_verified is None]
 
-def git_revision() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            cwd=Path(__file__).parent,
+    @property
+    def unverified(self) -> list[OpResult]:
+        return [op for op in self.ops if op.not_verified is not None]
+
+    @property
+    def blocking(self) -> list[OpResult]:
+        """Not-verified operations that make the verdict NO-GO: all of them under
+        ``require="all"``; under ``"offered"`` only those the gateway does offer."""
+        if self.require == "offered":
+            return [op for op in self.unverified if op.offered]
+        return self.unverified
+
+    @property
+    def passed(self) -> bool:
+        return self.complete and bool(self.ops) and not self.failing and not self.blocking
+
+    def coverage(self) -> str:
+        """The first line of every report: what was verified through which gateway."""
+        line = (
+            f"{len(self.verified)}/{len(self.ops)} operations verified through "
+            f"{self.environment.get('gateway', 'the gateway')}"
         )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() or None
+        if self.unverified:
+            line += "; not verified: " + "; ".join(
+                f"{op.name} ({op.not_verified})" for op in self.unverified
+            )
+            if self.require == "offered" and not self.blocking:
+                line += ' — accepted (require = "offered")'
+        return line
 
 
 def read_replay(path: str | Path) -> dict[str, list[Args]]:
@@ -108,19 +122,23 @@ def verify(
     timeout_ms: int = 10_000,
     concurrency: int = 1,
     rules_file: str | None = None,
-    gateway_cmd: str | None = None,
+    gateway: GatewayChoice | None = None,
     replay: str | None = None,
     calibrate: bool = True,
     writes: bool = False,
-    gateway_factory: Callable[[Any], Any] | None = None,
+    require: str = "all",
     progress: Callable[[str, int, int | None], None] | None = None,
     stop: threading.Event | None = None,
 ) -> VerifyResult:
-    """Run the selected read operations through both paths on sampled (or replayed) inputs."""
+    """Run the selected operations through both paths on sampled (or replayed) inputs: reads
+    always, writes too with ``writes`` (in scratch sandboxes, through the same gateway)."""
     if samples is not None and samples < 1:
         raise ConfigError(f"--samples must be a positive integer or `all`, got {samples}")
     if timeout_ms < 1:
         raise ConfigError(f"--timeout-ms must be positive, got {timeout_ms}")
+    if require not in REQUIRE:
+        raise ConfigError(f"require must be one of {', '.join(REQUIRE)}, got {require!r}")
+    choice = gateway or GatewayChoice()
     selected = services.select(ops, kind="read")
     write_ops = services.select(ops or ["*"], kind="write") if writes else []
     file_rules = load_rules(rules_file) if rules_file else []
@@ -132,28 +150,19 @@ def verify(
         selected = [op for op in selected if op.name in replayed]
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    with db.server(cfg.mongo_uri, data_dir=cfg.data_dir) as srv:
-        client = srv.client()
-        info = db.server_info(client, srv.uri, features=True)
-        source = db.librechat_database(client, cfg.db, info.uri)
-        g_client = db.Server(cfg.gateway_uri).client() if cfg.gateway_uri else client
-        g_info = (
-            db.server_info(g_client, cfg.gateway_uri, features=False) if cfg.gateway_uri else info
+    line = (lambda text: progress(text, 0, None)) if progress else None
+    with open_paths(cfg, choice, progress=line) as paths:
+        why_shared = paths.snapshot_why() or (
+            "--concurrency runs the paths at once and a session serves one at a time"
+            if concurrency > 1
+            else None
         )
-        environment = {
-            "server": info.to_dict(),
-            "gateway_server": g_info.to_dict(),
-            "legacy_db": cfg.db,
-            "gateway_db": cfg.gateway_db,
-            "migration": cfg.migration,
-            "pymongo": pymongo.version,
-            "python": platform.python_version(),
-            "host": platform.node(),
-            "git_revision": git_revision(),
-            "gateway": gateway_cmd or "built-in Python gateway",
-            "snapshot_reads": _snapshot_note(info, cfg, gateway_cmd, concurrency),
-            "use_db_gateway": cfg.use_db_gateway,
-        }
+        environment = paths.environment()
+        environment["snapshot_reads"] = (
+            "shared: both paths read each input in one snapshot session"
+            if why_shared is None
+            else f"not shared ({why_shared}); mismatching inputs are re-checked once"
+        )
         options = {
             "ops": ops or ["*"],
             "samples": samples if samples is not None else "all",
@@ -164,19 +173,11 @@ def verify(
             "replay": replay,
             "calibrate": calibrate,
             "writes": writes,
+            "require": require,
         }
         result = VerifyResult(started=started, environment=environment, options=options)
-        legacy = LegacyPath(read_only(source))
-        gateway = open_gateway_path(
-            read_only(g_client[cfg.gateway_db]),
-            uri=cfg.gateway_uri or srv.uri,
-            gateway_cmd=gateway_cmd,
-            factory=gateway_factory,
-        )
-        external = gateway.client if isinstance(gateway, ExternalPath) else None
-        shared = _snapshot_note(info, cfg, gateway_cmd, concurrency).startswith("shared")
         run_opts = RunOptions(
-            snapshot_client=client if shared else None,
+            snapshot_client=paths.client if why_shared is None else None,
             timeout_s=timeout_ms / 1000,
             concurrency=concurrency,
             calibrate=calibrate,
@@ -185,17 +186,14 @@ def verify(
         now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
         try:
             for op in selected:
-                if external is not None and not gateway.supports(op):
-                    result.ops.append(
-                        OpResult(
-                            op.name, op.kind, skipped="not implemented by the external gateway"
-                        )
-                    )
+                why = paths.why_not(op)
+                if why is not None:
+                    result.ops.append(OpResult(op.name, op.kind, not_verified=why, offered=False))
                     continue
                 if replayed is not None:
                     inputs = replayed[op.name]
                 else:
-                    inputs = list(op.sample(Sampler(legacy.db, samples, seed=seed, now=now)))
+                    inputs = list(op.sample(Sampler(paths.source, samples, seed=seed, now=now)))
                 total = len(inputs)
                 report = (
                     (lambda n, name=op.name, t=total: progress(name, n, t)) if progress else None
@@ -204,8 +202,8 @@ def verify(
                     run_operation(
                         op,
                         inputs,
-                        legacy,
-                        gateway,
+                        paths.legacy,
+                        paths.gateway,
                         rules_for(op, file_rules),
                         run_opts,
                         report,
@@ -219,70 +217,53 @@ def verify(
                 result.environment["write_method"] = (
                     "sandbox copies: footprint + bystander documents copied into two scratch "
                     "databases (migrator_scratch_*), dropped afterwards"
+                    + (
+                        "; the gateway wrote through a second process of it, started on its "
+                        "scratch database"
+                        if paths.external is not None
+                        else ""
+                    )
                 )
-                _run_writes(
-                    result,
-                    write_ops,
-                    client,
-                    legacy.db,
-                    samples,
-                    seed,
-                    now,
-                    gateway_factory,
-                    progress,
-                    stop,
-                )
+                _run_writes(result, write_ops, paths, samples, seed, now, progress, stop)
         except KeyboardInterrupt:
             result.complete = False
-        finally:
-            if external is not None:
-                external.close()
     result.seconds = time.perf_counter() - t0
     return result
-
-
-def _snapshot_note(info: Any, cfg: Settings, gateway_cmd: str | None, concurrency: int) -> str:
-    """Whether both paths read each input at one cluster time, and if not, why not."""
-    why = None
-    if not (info.features and info.features.snapshot_reads):
-        why = "the server has no snapshot reads"
-    elif cfg.gateway_uri:
-        why = "the gateway reads another server"
-    elif gateway_cmd:
-        why = "the gateway is another process"
-    elif concurrency > 1:
-        why = "--concurrency runs the paths at once and a session serves one at a time"
-    if why is None:
-        return "shared: both paths read each input in one snapshot session"
-    return f"not shared ({why}); mismatching inputs are re-checked once"
 
 
 def _run_writes(
     result: VerifyResult,
     write_ops: list[Operation],
-    client: Any,
-    source: Any,
+    paths: Paths,
     samples: int | None,
     seed: int,
     now: datetime,
-    gateway_factory: Any,
     progress: Any,
     stop: threading.Event | None,
 ) -> None:
     from migrator import sandbox
-    from migrator.gateway import DbGateway
 
-    sandbox.drop_leftovers(client)
+    runnable = []
+    for op in write_ops:
+        why = paths.why_not(op)
+        if why is None:
+            runnable.append(op)
+        else:
+            result.ops.append(OpResult(op.name, op.kind, not_verified=why, offered=False))
+    if not runnable:
+        return
+    sandbox.drop_leftovers(paths.client)
     n = 5 if samples is None else samples  # writes copy data per input: cap `all`
-    with sandbox.sandboxes(client, sandbox.new_run_id()) as boxes:
-        for op in write_ops:
-            inputs = list(op.sample(Sampler(source, n, seed=seed, now=now)))
+    with (
+        sandbox.sandboxes(paths.client, sandbox.new_run_id()) as boxes,
+        paths.writes_gateway(boxes[1]) as gateway,
+    ):
+        for op in runnable:
+            inputs = list(op.sample(Sampler(paths.source, n, seed=seed, now=now)))
             total = len(inputs)
             report = (lambda k, name=op.name, t=total: progress(name, k, t)) if progress else None
             result.ops.append(
-                sandbox.run_writes(
-                    op, inputs, source, boxes, gateway_factory or DbGateway, stop, report
-                )
+                sandbox.run_writes(op, inputs, paths.source, boxes, gateway, stop, report)
             )
             if stop is not None and stop.is_set():
                 result.complete = False
@@ -296,7 +277,8 @@ def to_json(result: VerifyResult) -> dict[str, Any]:
             "kind": op.kind,
             "inputs": op.inputs,
             "passed": op.passed,
-            "skipped": op.skipped,
+            "not_verified": op.not_verified,
+            "offered": op.offered,
             "verdicts": dict(op.verdicts),
             "differences": dict(op.kinds),
             "fields": dict(op.fields.most_common(25)),
@@ -343,6 +325,13 @@ def to_json(result: VerifyResult) -> dict[str, Any]:
         "seconds": round(result.seconds, 3),
         "complete": result.complete,
         "passed": result.passed,
+        "coverage": {
+            "line": result.coverage(),
+            "operations": len(result.ops),
+            "verified": len(result.verified),
+            "require": result.require,
+            "not_verified": {op.name: op.not_verified for op in result.unverified},
+        },
         "failing": result.failing,
         "environment": result.environment,
         "options": result.options,

@@ -14,8 +14,8 @@ COLUMNS = (MATCH, IGNORED, MISMATCH, ERROR, BOTH_ERROR, TIMEOUT, NOISE)
 
 
 def _verdict(op: OpResult) -> str:
-    if op.skipped:
-        return "skipped"
+    if op.not_verified:
+        return f"NOT VERIFIED: {op.not_verified}"
     return "PASS" if op.passed else "FAIL"
 
 
@@ -25,6 +25,8 @@ def markdown(result: VerifyResult) -> str:
     failing = ", ".join(result.failing) or "none"
     lines = [
         f"# migrator verify — {head}",
+        "",
+        f"**Coverage**: {result.coverage()}.",
         "",
         f"**{head}**: {sum(op.inputs for op in result.ops)} inputs over {len(result.ops)} "
         f"operations in {result.seconds:.1f} s; failing operations: {failing}."
@@ -71,7 +73,7 @@ def markdown(result: VerifyResult) -> str:
                     op.kind,
                     op.inputs,
                     *(op.verdicts.get(c, 0) for c in COLUMNS),
-                    _verdict(op) if not op.skipped else f"skipped: {op.skipped}",
+                    _verdict(op),
                 ]
                 for op in result.ops
             ],
@@ -80,7 +82,7 @@ def markdown(result: VerifyResult) -> str:
         "",
     ]
     for op in result.ops:
-        if op.skipped or (not op.kinds and not op.noise):
+        if op.not_verified or (not op.kinds and not op.noise):
             continue
         lines += [f"## {op.name} — {_verdict(op)}", ""]
         if op.kinds:
@@ -144,13 +146,16 @@ def junit(result: VerifyResult) -> str:
     cases = []
     for op in result.ops:
         failure = None
-        if not op.skipped and not op.passed:
+        if op.disagreed:
             kinds = ", ".join(f"{k}: {n}" for k, n in op.kinds.items())
             failure = (
                 f"{op.verdicts.get(MISMATCH, 0)} mismatches, {op.verdicts.get(ERROR, 0)} "
                 f"errors, {op.verdicts.get(TIMEOUT, 0)} timeouts ({kinds})"
             )
-        cases.append((op.name, op.seconds, failure, op.skipped))
+        if failure is None and op.not_verified and op in result.blocking:
+            failure = f"not verified: {op.not_verified}"
+        skipped = op.not_verified if failure is None else None
+        cases.append((op.name, op.seconds, failure, skipped))
     return report.junit("migrator.verify", cases)
 
 

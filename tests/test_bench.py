@@ -18,6 +18,7 @@ from migrator.bench.measure import MIN_PAIRS, Budget
 from migrator.bench.stats import FAIL, OK, WARN, Thresholds, holm
 from migrator.cli import main
 from migrator.gateway import DbGateway
+from migrator.paths import GatewayChoice
 
 # Cheap reads, each through its own repository. SlowGateway slows the middle two; the built-in
 # gateway's own overhead (~15 µs of CPU) stays far below 5 % of the other two.
@@ -82,7 +83,7 @@ def test_slowed_gateway_is_flagged_on_exactly_the_ops_it_slows(
         pairs=PAIRS,
         warmup=WARMUP,
         seed=3,
-        gateway=SlowGateway,
+        gateway=GatewayChoice.built_in(SlowGateway),
         aa=False,
         baseline=saved,
     )

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from migrator import settings
 from migrator.cli import main
 from migrator.errors import ConfigError
+from migrator.paths import GatewayChoice
 from migrator.preflight import load_config, preflight
 
 
@@ -29,7 +30,9 @@ def test_go_on_clean_data_and_no_go_with_the_faulty_gateway(
     assert clean.go, clean.reasons
     first = clean.reports["preflight"]["md"].read_text().splitlines()[0]
     assert first == "# migrator preflight — GO"
-    faulty = preflight(cfg, _small_config(), tmp_path / "faulty", gateway="faulty-demo")
+    faulty = preflight(
+        cfg, _small_config(), tmp_path / "faulty", gateway=GatewayChoice.of("faulty-demo")
+    )
     assert not faulty.go
     assert "auth.find_user_by_email" in faulty.verify.failing
     assert "files.increment_usage" in faulty.verify.failing

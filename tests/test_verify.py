@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from migrator import settings
 from migrator.cli import main
 from migrator.compare import Rules
+from migrator.paths import GatewayChoice
 from migrator.runner import RunOptions, run_operation
 from migrator.services.base import Operation
 from migrator.verify import verify
@@ -243,11 +244,11 @@ def test_external_gateway_process_is_verified_by_the_same_run(mongo_server, seed
         _cfg(mongo_server, seeded_db.name),
         ops=["auth.*"],
         samples=4,
-        gateway_cmd=f"node {shim / 'gateway.js'}",
+        gateway=GatewayChoice.of(cmd=f"node {shim / 'gateway.js'}"),
     )
-    ran = [op for op in result.ops if op.skipped is None]
-    assert len(ran) >= 6 and result.passed, result.failing
-    assert result.environment["gateway"].startswith("node ")
+    assert len(result.verified) == 8 and result.passed, result.coverage()
+    assert "migrator-node-gateway" in result.environment["gateway"]
+    assert f"node {shim / 'gateway.js'}" in result.environment["gateway"]
 
 
 def test_injected_data_differences_across_areas(mongo_server, twin_dbs) -> None:
@@ -317,7 +318,7 @@ def test_both_paths_read_each_input_in_one_snapshot(mongo_server, seeded_db) -> 
 
     from migrator import services
     from migrator.guard import read_only
-    from migrator.runner import GatewayPath, LegacyPath
+    from migrator.paths import GatewayPath, LegacyPath
     from migrator.services.base import Sampler
 
     class Sessions(monitoring.CommandListener):

@@ -22,16 +22,13 @@ from typing import Any
 import numpy
 import pymongo
 import scipy
-from pymongo.database import Database
 
-from migrator import db, model, services
+from migrator import model, services
 from migrator.bench import measure, stats
 from migrator.bench.measure import Budget, CommandMeter, OpMeasurement, Series
 from migrator.bench.stats import FAIL, WARN, Analysis, Thresholds
 from migrator.errors import ConfigError
-from migrator.gateway import DbGateway
-from migrator.guard import read_only
-from migrator.runner import ExternalPath, LegacyPath, open_gateway_path
+from migrator.paths import ExternalPath, GatewayChoice, Paths, open_paths
 from migrator.services.base import Sampler
 from migrator.settings import Settings
 
@@ -107,8 +104,7 @@ def bench(
     seed: int = 1,
     samples: int = DEFAULT_SAMPLES,
     baseline: str | Path | None = None,
-    gateway: Callable[[Database], DbGateway] | None = None,
-    gateway_cmd: str | None = None,
+    gateway: GatewayChoice | None = None,
     aa: bool = True,
     gc_policy: str = "between-pairs",
     thresholds: Thresholds | None = None,
@@ -119,9 +115,11 @@ def bench(
     """Measure every selected read operation through both paths, paired and interleaved.
 
     ``pairs`` (default ``DEFAULT_PAIRS``, a series stopping early at ``max_seconds``) or a
-    ``seconds`` budget applies to each series of each operation. ``gateway`` builds the
-    gateway path from a database (default: the built-in ``DbGateway``), so a caller can
-    benchmark a gateway variant. Ctrl-C or ``stop`` ends the
+    ``seconds`` budget applies to each series of each operation. ``gateway`` is the gateway
+    under test (default: the built-in one). An external gateway's calls are timed by what it
+    reports it spent inside each call (protocol v2 ``ns``), so the pipe is not in the figure;
+    with a gateway that can answer with the application's legacy branch too, both paths are
+    timed inside its process. Ctrl-C or ``stop`` ends the
     run early: the result holds what was measured, with ``complete`` False.
     """
     if pairs is None and seconds is None:
@@ -129,8 +127,6 @@ def bench(
     _check(pairs, seconds, warmup, samples, gc_policy)
     if max_seconds is not None and not max_seconds > 0:
         raise ConfigError(f"--max-seconds must be a positive number, got {max_seconds}")
-    if gateway is not None and gateway_cmd:
-        raise ConfigError("give a gateway factory or --gateway-cmd, not both")
     thresholds = thresholds or Thresholds()
     selected = services.select(ops, kind="read")
     if not selected:
@@ -142,34 +138,23 @@ def bench(
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     meter = CommandMeter()
-    with db.server(cfg.mongo_uri, data_dir=cfg.data_dir) as srv:
-        # One client, one pool: sequential calls reuse one pooled connection (pymongo checks
-        # connections out last-in first-out), opened before the first timed call.
-        client = srv.client(event_listeners=[meter], minPoolSize=1)
-        info = db.server_info(client, srv.uri, features=False)
-        source = db.librechat_database(client, cfg.db, info.uri)
-        g_client = (
-            db.Server(cfg.gateway_uri).client(event_listeners=[meter], minPoolSize=1)
-            if cfg.gateway_uri
-            else client
-        )
-        g_info = (
-            db.server_info(g_client, cfg.gateway_uri, features=False) if cfg.gateway_uri else info
-        )
-        legacy = LegacyPath(read_only(source))
-        gw_path: Any = open_gateway_path(
-            read_only(g_client[cfg.gateway_db]),
-            uri=cfg.gateway_uri or srv.uri,
-            gateway_cmd=gateway_cmd,
-            factory=gateway,
-        )
-        external = gw_path.client if isinstance(gw_path, ExternalPath) else None
-        environment = _environment(cfg, info.to_dict(), g_info.to_dict(), source, gateway_cmd)
-        environment["gateway"] = (
-            gateway_cmd
-            or (getattr(gateway, "__qualname__", repr(gateway)) if gateway else None)
-            or "built-in Python gateway (DbGateway)"
-        )
+    choice = gateway or GatewayChoice()
+    # One client, one pool: sequential calls reuse one pooled connection (pymongo checks
+    # connections out last-in first-out), opened before the first timed call.
+    with open_paths(cfg, choice, features=False, event_listeners=[meter]) as paths:
+        source = paths.source
+        legacy: Any = paths.legacy
+        gw_path: Any = paths.gateway
+        environment = _environment(cfg, paths, source)
+        if paths.external is not None:
+            ext = paths.external
+            if "legacy" in ext.branches:
+                # Both branches inside the application's process: the pipe is in neither.
+                legacy = ExternalPath(ext, branch="legacy")
+            pipe = measure.pipe_cost(ext)
+            gw_path.pipe_ns = legacy.pipe_ns = pipe["median_ns"]
+            environment["pipe"] = pipe
+            environment["timing"] = measure.describe_timing(ext, legacy)
         options = {
             "ops": ops or ["*"],
             "pairs": pairs,
@@ -198,14 +183,15 @@ def bench(
                     break
                 m = OpMeasurement(op.name)
                 result.measurements.append(m)
-                if external is not None and not gw_path.supports(op):
-                    m.skipped = "not implemented by the external gateway"
+                why = paths.why_not(op)
+                if why is not None:
+                    m.skipped = why
                     continue
                 result.interrupted_at = op.name
                 if progress is not None:
                     progress(f"{op.name} sampling inputs", 0, None)
                 s0 = time.perf_counter()
-                inputs = list(op.sample(Sampler(legacy.db, samples, seed=seed, now=now)))
+                inputs = list(op.sample(Sampler(source, samples, seed=seed, now=now)))
                 m.sample_seconds = time.perf_counter() - s0
                 m.inputs = len(inputs)
                 if not inputs:
@@ -241,15 +227,9 @@ def bench(
                 result.interrupted_at = None
         except KeyboardInterrupt:
             result.complete = False
-        finally:
-            if external is not None:
-                external.close()
-            if g_client is not client:
-                g_client.close()
         if result.complete:
             result.interrupted_at = None
         environment["load_average_end"] = measure.machine()["load_average"]
-        client.close()
     result.analysis = stats.analyse(
         result.measurements,
         thresholds,
@@ -261,15 +241,7 @@ def bench(
     return result
 
 
-def _environment(
-    cfg: Settings,
-    server: dict[str, Any],
-    gateway_server: dict[str, Any],
-    source: Any,
-    gateway_cmd: str | None,
-) -> dict[str, Any]:
-    from migrator.verify import git_revision
-
+def _environment(cfg: Settings, paths: Paths, source: Any) -> dict[str, Any]:
     counts = {}
     for name in model.COLLECTIONS:
         try:
@@ -277,25 +249,17 @@ def _environment(
         except pymongo.errors.PyMongoError:
             counts[name] = None
     env = measure.machine()
+    env.update(paths.environment())
     env.update(
         {
-            "python": platform.python_version(),
             "python_implementation": platform.python_implementation(),
-            "pymongo": pymongo.version,
             "numpy": numpy.__version__,
             "scipy": scipy.__version__,
-            "server": server,
-            "gateway_server": gateway_server,
-            "legacy_db": cfg.db,
-            "gateway_db": cfg.gateway_db,
-            "migration": cfg.migration,
             "dataset": {k: v for k, v in counts.items() if v},
-            "git_revision": git_revision(),
             "timer": "time.perf_counter_ns (wall), time.thread_time_ns (client CPU)",
             "timer_overhead_ns": measure.timer_overhead_ns(),
-            "use_db_gateway": cfg.use_db_gateway,
             "listener": "pymongo CommandListener"
-            + (" (blind to the external gateway process)" if gateway_cmd else ""),
+            + (" (blind to the external gateway process)" if paths.external else ""),
         }
     )
     return env

@@ -37,7 +37,7 @@ from bson.raw_bson import RawBSONDocument
 from pymongo import monitoring
 from pymongo.errors import ConnectionFailure
 
-from migrator.runner import ExternalPath
+from migrator.paths import ExternalPath
 from migrator.services.base import Args, Operation
 
 MIN_PAIRS = 20  # a --seconds budget still measures at least this many pairs
@@ -208,12 +208,58 @@ def timed_call(
     c1 = time.thread_time_ns()
     trips, sent, received = meter.end() if meter is not None else (-1, -1, -1)
     del value  # freed after the clock stopped
-    return t1 - t0, c1 - c0, trips, sent, received, error
+    wall = t1 - t0
+    if isinstance(path, ExternalPath):
+        # The gateway's own time: what it reports (protocol v2 `ns`), else the round trip
+        # minus the pipe's measured cost.
+        wall = path.last_ns if path.last_ns is not None else max(0, wall - path.pipe_ns)
+    return wall, c1 - c0, trips, sent, received, error
 
 
 def _observable(path: Any) -> bool:
     """Our listener sees a path's commands unless another process runs them."""
     return not isinstance(path, ExternalPath)
+
+
+def pipe_cost(client: Any, calls: int = 200) -> dict[str, Any]:
+    """What one call costs the pipe and the Extended JSON coding alone: round trips of a
+    no-op (``$noop``; ``$echo`` of nothing for a v1 gateway), after a short warm-up."""
+    op = "$noop" if client.protocol >= 2 else "$echo"
+    for _ in range(20):
+        client.call(op, {})
+    walls = []
+    for _ in range(calls):
+        t0 = time.perf_counter_ns()
+        client.call(op, {})
+        walls.append(time.perf_counter_ns() - t0)
+    walls.sort()
+    return {
+        "op": op,
+        "calls": calls,
+        "median_ns": walls[len(walls) // 2],
+        "p95_ns": walls[int(len(walls) * 0.95)],
+    }
+
+
+def describe_timing(client: Any, legacy: Any) -> str:
+    """How the external paths of a benchmark were timed, for the report."""
+    inside = client.protocol >= 2
+    gateway = (
+        "the time the gateway process reports for each call (protocol v2 `ns`: after "
+        "decoding the request, before encoding the answer)"
+        if inside
+        else "round trip minus the median `$echo` round trip (estimated: the gateway "
+        "reports no time of its own)"
+    )
+    if isinstance(legacy, ExternalPath):
+        return (
+            f"both paths inside the gateway process: the application's legacy branch and "
+            f"its gateway, each timed by {gateway}; the pipe is in neither figure"
+        )
+    return (
+        f"legacy: pymongo in this process (wall time); gateway: {gateway}; the pipe's own "
+        "cost is measured separately and is not in the gateway figure"
+    )
 
 
 def input_order(n_inputs: int, seed: str) -> Callable[[int], int]:

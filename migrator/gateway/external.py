@@ -44,7 +44,7 @@ from bson.json_util import CANONICAL_JSON_OPTIONS
 
 from migrator.errors import CannotRun
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # the newest version this client speaks
 HELLO = "$hello"
 # Canonical Extended JSON v2; datetimes decoded naive UTC, as pymongo returns them.
 JSON_OPTIONS = CANONICAL_JSON_OPTIONS.with_options(tz_aware=False)
@@ -118,6 +118,11 @@ class ExternalGateway:
         self.timeout_s = timeout_s
         self.info: dict[str, Any] = {}
         self.ops: frozenset[str] = frozenset()
+        self.protocol = 1
+        self.not_offered: dict[str, str] = {}
+        self.branches: frozenset[str] = frozenset({"gateway"})
+        self.env = dict(env or {})
+        self.cwd = cwd
         self._lock = threading.Lock()
         self._close_lock = threading.Lock()
         self._next_id = 0
@@ -158,6 +163,12 @@ class ExternalGateway:
     ) -> ExternalGateway:
         """A gateway process told where the data is: ``MONGO_URI`` and ``MIGRATOR_GATEWAY_DB``."""
         return cls(cmd, env={**(env or {}), ENV_URI: uri, ENV_DB: database}, **kwargs)
+
+    def spawn(self, uri: str, database: str) -> ExternalGateway:
+        """Another process of the same gateway, connected to ``database`` on ``uri`` (the
+        write phase's scratch database: a gateway connects once, to one database)."""
+        env = {**self.env, ENV_URI: uri, ENV_DB: database}
+        return ExternalGateway(self.argv, env=env, timeout_s=self.timeout_s, cwd=self.cwd)
 
     # -- the pipes ---------------------------------------------------------------------------
 
@@ -206,7 +217,7 @@ class ExternalGateway:
 
     def _handshake(self) -> None:
         try:
-            info = self._request(HELLO, {}, self.timeout_s)
+            info, _ = self._request(HELLO, {"protocol": PROTOCOL_VERSION}, self.timeout_s)
         except TimeoutError:
             raise self._fail(f"did not answer {HELLO} within {self.timeout_s:g} s") from None
         except ExternalOperationError as exc:
@@ -215,6 +226,14 @@ class ExternalGateway:
             raise self._fail(f"answered {HELLO} without an `ops` list")
         self.info = info
         self.ops = frozenset(str(op) for op in info["ops"])
+        version = info.get("protocol", 1)
+        self.protocol = version if isinstance(version, int) and version >= 1 else 1
+        reasons = info.get("not_offered")
+        if isinstance(reasons, dict):
+            self.not_offered = {str(k): str(v) for k, v in reasons.items()}
+        branches = info.get("branches")
+        if isinstance(branches, list) and branches:
+            self.branches = frozenset(str(b) for b in branches)
 
     @property
     def name(self) -> str:
@@ -231,13 +250,46 @@ class ExternalGateway:
     def supports(self, op_name: str) -> bool:
         return op_name in self.ops
 
+    def why_not(self, op_name: str, *, write: bool = False) -> str | None:
+        """Why this gateway cannot be asked ``op_name`` (None: it can)."""
+        if op_name not in self.ops:
+            reason = self.not_offered.get(op_name)
+            return (
+                f"not offered by the gateway: {reason}"
+                if reason
+                else ("not offered by the gateway (its `$hello` does not list it)")
+            )
+        if write and self.protocol < 2:
+            return "the gateway speaks protocol 1; write operations need protocol 2"
+        return None
+
     def call(
-        self, op_name: str, args: Mapping[str, Any] | None = None, *, timeout_s: float | None = None
+        self,
+        op_name: str,
+        args: Mapping[str, Any] | None = None,
+        *,
+        timeout_s: float | None = None,
+        branch: str | None = None,
     ) -> Any:
         """Run one operation: its value, or :class:`ExternalOperationError` for an error
         answer, ``TimeoutError`` after ``timeout_s`` (default: the gateway's) without one."""
+        return self.call_timed(op_name, args, timeout_s=timeout_s, branch=branch)[0]
+
+    def call_timed(
+        self,
+        op_name: str,
+        args: Mapping[str, Any] | None = None,
+        *,
+        timeout_s: float | None = None,
+        branch: str | None = None,
+    ) -> tuple[Any, int | None]:
+        """``call``, with the time the gateway reports it spent inside the call (protocol
+        v2's ``ns``; None from a gateway that does not send it)."""
         return self._request(
-            op_name, dict(args or {}), self.timeout_s if timeout_s is None else timeout_s
+            op_name,
+            dict(args or {}),
+            self.timeout_s if timeout_s is None else timeout_s,
+            branch,
         )
 
     def bind(self, op_name: str) -> Callable[..., Any]:
@@ -249,13 +301,19 @@ class ExternalGateway:
         gateway_fn.__name__ = f"external:{op_name}"
         return gateway_fn
 
-    def _request(self, op_name: str, args: dict[str, Any], timeout_s: float) -> Any:
+    def _request(
+        self, op_name: str, args: dict[str, Any], timeout_s: float, branch: str | None = None
+    ) -> tuple[Any, int | None]:
         with self._lock:
             if self._closed:
                 raise CannotRun(f"external gateway `{self.cmdline}` is closed")
             request_id = self._next_id
             self._next_id += 1
-            line = f'{{"id": {request_id}, "op": {json.dumps(op_name)}, "args": {encode(args)}}}\n'
+            extra = f', "branch": {json.dumps(branch)}' if branch else ""
+            line = (
+                f'{{"id": {request_id}, "op": {json.dumps(op_name)}, '
+                f'"args": {encode(args)}{extra}}}\n'
+            )
             stdin = self.proc.stdin
             assert stdin is not None
             try:
@@ -288,7 +346,8 @@ class ExternalGateway:
                     )
                 if "value" not in response:
                     raise self._fail(f"answered {op_name} with neither `value` nor `error`")
-                return response["value"]
+                ns = response.get("ns")
+                return response["value"], ns if isinstance(ns, int) and ns >= 0 else None
 
     def _parse(self, raw: bytes) -> dict[str, Any]:
         text = raw.decode("utf-8", "replace").strip()

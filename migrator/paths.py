@@ -1,0 +1,330 @@
+"""The two paths of every job, opened (and closed) in one place.
+
+The **legacy path** is the oracle: pymongo calls on the source database behind the read-only
+guard. The **gateway path** is the gateway under test, chosen once per run and used by every job
+(verify reads and writes, counts, bench, preflight):
+
+* the built-in Python gateway, or one of its named variants (``--gateway``);
+* an external process speaking the JSON-lines protocol (``--gateway-cmd``);
+* a LibreChat checkout's own db-gateway, driven by the Node adapter that ships with migrator
+  (``--librechat PATH``).
+
+No job swaps in another gateway: an operation the selected gateway cannot run is reported "not
+verified" with the reason (``Paths.why_not``), never as passing.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pymongo
+from pymongo import MongoClient
+from pymongo.database import Database
+
+from migrator import db
+from migrator.errors import ConfigError
+from migrator.gateway import DbGateway
+from migrator.gateway.external import ExternalGateway
+from migrator.guard import read_only
+from migrator.services.base import Args, Operation
+from migrator.settings import Settings
+
+BUILTIN = "builtin"
+ProgressLine = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class GatewayChoice:
+    """Which gateway is under test: exactly one of a built-in variant, a command, a checkout."""
+
+    variant: str = BUILTIN
+    cmd: str | None = None
+    librechat: str | None = None
+    # Library callers (tests) may pass their own gateway class; named after its class.
+    custom: Callable[[Database], DbGateway] | None = None
+
+    @classmethod
+    def built_in(cls, factory: Callable[[Database], DbGateway]) -> GatewayChoice:
+        """A gateway class of the caller's own (a subclass of the built-in gateway)."""
+        return cls(variant=getattr(factory, "__qualname__", repr(factory)), custom=factory)
+
+    @classmethod
+    def of(
+        cls, variant: str | None = None, cmd: str | None = None, librechat: str | None = None
+    ) -> GatewayChoice:
+        given = [
+            f"--{flag}"
+            for flag, value in (
+                ("gateway", variant if variant not in (None, BUILTIN) else None),
+                ("gateway-cmd", cmd),
+                ("librechat", librechat),
+            )
+            if value
+        ]
+        if len(given) > 1:
+            raise ConfigError(f"choose one gateway under test: {' and '.join(given)} both given")
+        if cmd is not None and not cmd.strip():
+            raise ConfigError("--gateway-cmd is empty")
+        if variant not in (None, BUILTIN):
+            from migrator.gateway.variants import gateway_class
+
+            gateway_class(variant)  # an unknown name is a usage error now, not mid-run
+        return cls(variant or BUILTIN, cmd or None, librechat or None)
+
+    @property
+    def external(self) -> bool:
+        return bool(self.cmd or self.librechat)
+
+    @property
+    def demo_variant(self) -> bool:
+        return not self.external and self.custom is None and self.variant != BUILTIN
+
+    def factory(self) -> Callable[[Database], DbGateway]:
+        if self.custom is not None:
+            return self.custom
+        from migrator.gateway.variants import gateway_class
+
+        return gateway_class(self.variant)
+
+    def describe(self) -> str:
+        if self.librechat:
+            return f"LibreChat checkout {self.librechat} (its own db-gateway, migrator's adapter)"
+        if self.cmd:
+            return f"external process `{self.cmd}`"
+        if self.variant == BUILTIN:
+            return "built-in Python gateway"
+        if self.custom is not None:
+            return f"built-in gateway class `{self.variant}`"
+        return f"built-in variant `{self.variant}` (deliberately wrong: a demonstration)"
+
+
+class LegacyPath:
+    name = "legacy"
+
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    def call(self, op: Operation, args: Args) -> Any:
+        return op.legacy(self.db, **args)
+
+    def bound(self, session: Any) -> LegacyPath:
+        return LegacyPath(self.db.with_session(session))
+
+
+class GatewayPath:
+    """The built-in gateway (or a variant) over a database."""
+
+    name = "gateway"
+
+    def __init__(
+        self, database: Database, factory: Callable[[Database], DbGateway] = DbGateway
+    ) -> None:
+        self.db, self.factory = database, factory
+        self.gw = factory(database)
+
+    def call(self, op: Operation, args: Args) -> Any:
+        return op.gateway(self.gw, **args)
+
+    def bound(self, session: Any) -> GatewayPath:
+        return GatewayPath(self.db.with_session(session), self.factory)
+
+
+class ExternalPath:
+    """A path served by another process: the gateway, or (``branch="legacy"``) the
+    application's own legacy code in that process."""
+
+    def __init__(self, client: ExternalGateway, branch: str | None = None) -> None:
+        self.client, self.branch = client, branch
+        self.name = "legacy" if branch == "legacy" else "gateway"
+        self.last_ns: int | None = None  # what the process reported for the last call
+        self.pipe_ns = 0  # the pipe's own cost per call, where measured (bench)
+
+    def call(self, op: Operation, args: Args) -> Any:
+        self.last_ns = None
+        value, self.last_ns = self.client.call_timed(op.name, args, branch=self.branch)
+        return value
+
+
+@dataclass
+class Paths:
+    """Both paths of one run, with the servers they read and what ran."""
+
+    cfg: Settings
+    choice: GatewayChoice
+    uri: str  # the legacy server's URI (sandboxes live there)
+    client: MongoClient
+    g_client: MongoClient
+    info: db.ServerInfo
+    g_info: db.ServerInfo
+    legacy: LegacyPath
+    gateway: GatewayPath | ExternalPath
+    external: ExternalGateway | None = None
+
+    @property
+    def source(self) -> Database:
+        """The guarded source database (samplers read it)."""
+        return self.legacy.db
+
+    @property
+    def other_server(self) -> bool:
+        return self.g_client is not self.client
+
+    @property
+    def gateway_name(self) -> str:
+        """What actually answered the gateway calls, for every report."""
+        if self.external is None:
+            return self.choice.describe()
+        ext = self.external
+        name = f"{ext.name} {ext.version}".strip()
+        return f"{name} (protocol {ext.protocol}) — {self.choice.describe()}"
+
+    def why_not(self, op: Operation) -> str | None:
+        """Why the selected gateway cannot verify ``op`` (None: it can)."""
+        if self.external is None:
+            return None
+        return self.external.why_not(op.name, write=op.kind == "write")
+
+    def offers(self, name: str) -> bool:
+        """Whether the gateway offers a protocol operation such as ``counts.count``."""
+        return self.external is None or (
+            self.external.supports(name) and self.external.protocol >= 2
+        )
+
+    def snapshot_client(self) -> MongoClient | None:
+        """A client whose snapshot sessions both paths can share per input, or None."""
+        return None if self.snapshot_why() else self.client
+
+    def snapshot_why(self) -> str | None:
+        """Why both paths cannot read in one snapshot session (None: they can)."""
+        if not (self.info.features and self.info.features.snapshot_reads):
+            return "the server has no snapshot reads"
+        if self.other_server:
+            return "the gateway reads another server"
+        if self.external is not None:
+            return "the gateway is another process"
+        return None
+
+    @contextmanager
+    def writes_gateway(self, scratch: Database) -> Iterator[GatewayPath | ExternalPath]:
+        """The gateway under test, writing to a scratch database: the built-in gateway over
+        it, or a second process of the external gateway started on it (a gateway connects
+        once, to one database)."""
+        if self.external is None:
+            yield GatewayPath(scratch, self.choice.factory())
+            return
+        child = self.external.spawn(self.uri, scratch.name)
+        try:
+            yield ExternalPath(child)
+        finally:
+            child.close()
+
+    def environment(self) -> dict[str, Any]:
+        """The environment every report names."""
+        from migrator.report import git_revision
+
+        return {
+            "server": self.info.to_dict(),
+            "gateway_server": self.g_info.to_dict(),
+            "legacy_db": self.cfg.db,
+            "gateway_db": self.cfg.gateway_db,
+            "migration": self.cfg.migration,
+            "pymongo": pymongo.version,
+            "python": platform.python_version(),
+            "host": platform.node(),
+            "git_revision": git_revision(),
+            "gateway": self.gateway_name,
+            "gateway_kind": (
+                "librechat"
+                if self.choice.librechat
+                else "external"
+                if self.choice.cmd
+                else "built-in"
+            ),
+            "use_db_gateway": self.cfg.use_db_gateway,
+        }
+
+
+def _start_external(
+    choice: GatewayChoice, uri: str, database: str, progress: ProgressLine | None
+) -> ExternalGateway:
+    if choice.librechat:
+        from migrator import librechat
+
+        prepared = librechat.prepare(choice.librechat, progress=progress)
+        return ExternalGateway.for_database(
+            prepared.argv, uri, database, env=prepared.env, cwd=prepared.cwd
+        )
+    assert choice.cmd is not None
+    return ExternalGateway.for_database(choice.cmd, uri, database)
+
+
+@contextmanager
+def open_paths(
+    cfg: Settings,
+    choice: GatewayChoice | None = None,
+    *,
+    features: bool = True,
+    event_listeners: list[Any] | None = None,
+    progress: ProgressLine | None = None,
+) -> Iterator[Paths]:
+    """Connect to the servers, open both paths, and close everything afterwards.
+
+    ``event_listeners`` (bench) are registered on every client, which then keeps one pooled
+    connection open before the first timed call.
+    """
+    choice = choice or GatewayChoice()
+    extra: dict[str, Any] = (
+        {"event_listeners": event_listeners, "minPoolSize": 1} if event_listeners else {}
+    )
+    with db.server(cfg.mongo_uri, data_dir=cfg.data_dir) as srv:
+        client = srv.client(**extra)
+        g_client = client
+        external: ExternalGateway | None = None
+        try:
+            info = db.server_info(client, srv.uri, features=features)
+            source = db.librechat_database(client, cfg.db, info.uri)
+            g_info = info
+            if cfg.gateway_uri and cfg.gateway_uri != srv.uri:
+                g_client = db.Server(cfg.gateway_uri).client(**extra)
+                g_info = db.server_info(g_client, cfg.gateway_uri, features=features)
+            gateway: GatewayPath | ExternalPath
+            if choice.external:
+                external = _start_external(
+                    choice, cfg.gateway_uri or srv.uri, cfg.gateway_db, progress
+                )
+                gateway = ExternalPath(external)
+            else:
+                gateway = GatewayPath(read_only(g_client[cfg.gateway_db]), choice.factory())
+            yield Paths(
+                cfg=cfg,
+                choice=choice,
+                uri=srv.uri,
+                client=client,
+                g_client=g_client,
+                info=info,
+                g_info=g_info,
+                legacy=LegacyPath(read_only(source)),
+                gateway=gateway,
+                external=external,
+            )
+        finally:
+            if external is not None:
+                external.close()
+            if g_client is not client:
+                g_client.close()
+            client.close()
+
+
+__all__ = [
+    "BUILTIN",
+    "ExternalPath",
+    "GatewayChoice",
+    "GatewayPath",
+    "LegacyPath",
+    "Paths",
+    "open_paths",
+]
