@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import functools
 import json
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +16,13 @@ from pymongo.errors import PyMongoError
 
 from migrator import __version__, db, embedded, settings
 from migrator.errors import CannotRun, ConfigError, MigratorError
+
+# An interrupted run (Ctrl-C, SIGTERM) could not run to the end: partial reports, exit 3.
+INTERRUPTED = CannotRun.exit_code
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _fail(exc: MigratorError) -> None:
@@ -36,8 +45,8 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             reason = str(exc).split(" (configured timeouts")[0].splitlines()[0]
             _fail(CannotRun(f"the database failed during the run: {type(exc).__name__}: {reason}"))
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
+            click.echo("error: interrupted before anything was written", err=True)
+            sys.exit(INTERRUPTED)
 
     return wrapper
 
@@ -145,6 +154,10 @@ class _OneLineErrors(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        if threading.current_thread() is threading.main_thread():
+            # SIGTERM (cron's timeout, kill) ends a run like Ctrl-C: partial reports, sandboxes
+            # dropped, exit 3.
+            signal.signal(signal.SIGTERM, _terminate)
         try:
             code = super().main(*args, **kwargs)
         except click.UsageError as exc:
@@ -152,8 +165,8 @@ class _OneLineErrors(click.Group):
             click.echo(f"error: {exc.format_message()}{where}", err=True)
             sys.exit(2)
         except click.Abort:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
+            click.echo("error: interrupted", err=True)
+            sys.exit(INTERRUPTED)
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -431,11 +444,13 @@ def verify(
     paths = verify_report.write(result, out_dir, fmts)
     verdict = "GO" if result.passed else "NO-GO"
     detail = f"failing: {', '.join(result.failing)}" if result.failing else "no difference"
+    if not result.complete:
+        verdict, detail = "INCOMPLETE", result.stopped or "interrupted"
     click.echo(f"verify: {verdict} — {detail}")
     click.echo(f"  {result.coverage()}")
     for fmt, path in paths.items():
         click.echo(f"  {fmt:5s} {path}")
-    sys.exit(0 if result.passed else 1)
+    sys.exit(INTERRUPTED if not result.complete else 0 if result.passed else 1)
 
 
 class _bar:
@@ -713,7 +728,7 @@ def counts(
     click.echo(f"counts: {counts_report.headline(result)}")
     for fmt, path in paths.items():
         click.echo(f"  {fmt:5s} {path}")
-    sys.exit(0 if result.passed else 1)
+    sys.exit(INTERRUPTED if not result.complete else 0 if result.passed else 1)
 
 
 # --- bench (issue #6) -----------------------------------------------------------------------
@@ -906,7 +921,7 @@ def bench(
         click.echo(f"  {fmt:5s} {path}")
     if result.failing or (fail_on == "warn" and result.warning):
         sys.exit(1)
-    sys.exit(0 if result.complete else 130)
+    sys.exit(0 if result.complete else INTERRUPTED)
 
 
 def _progress_printer() -> Callable[[str, int], None]:

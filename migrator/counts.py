@@ -33,7 +33,7 @@ from pymongo import MongoClient
 from pymongo.errors import OperationFailure
 
 from migrator import model
-from migrator.errors import ConfigError
+from migrator.errors import ConfigError, server_lost
 from migrator.gateway import DbGateway
 from migrator.gateway.repositories import REGISTRY, repository_class
 from migrator.paths import GatewayChoice, open_paths
@@ -171,6 +171,8 @@ class CountsResult:
     history: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     not_verified: str | None = None  # the gateway could not be asked to count, and why
+    complete: bool = True
+    stopped: str | None = None  # why the run stopped early (interrupted, lost server)
 
     @property
     def verdict(self) -> str:
@@ -189,7 +191,7 @@ class CountsResult:
     @property
     def passed(self) -> bool:
         """The exit-code verdict: warnings pass unless ``fail_on="warn"``."""
-        if self.not_verified is not None or not self.collections:
+        if self.not_verified is not None or not self.collections or not self.complete:
             return False
         if self.options.get("fail_on") == WARN:
             return self.verdict == OK
@@ -731,43 +733,51 @@ def counts(
                 )
                 result.seconds = time.perf_counter() - t0
                 return result
-        for index, name in enumerate(chosen):
-            if progress:
-                progress(name, index, len(chosen))
-            t1 = time.perf_counter()
-            legacy_side, gateway_side, snapshot, notes = _count_both(
-                name,
-                legacy,
-                counter,
-                cutoff,
-                by,
-                client if snap_legacy else None,
-                (g_client if other_server else client) if snap_gateway else None,
-                shared=not other_server,
-            )
-            present = {"legacy": name in legacy_present, "gateway": name in gateway_present}
-            if not any(present.values()):
-                notes.append("absent on both sides")
-            elif not present["gateway"]:
-                notes.append("absent on the gateway side")
-            elif not present["legacy"]:
-                notes.append("absent on the legacy side")
-            cc = CollectionCounts(
-                name=name,
-                legacy=legacy_side,
-                gateway=gateway_side,
-                levels=compare_collection(name, legacy_side, gateway_side, by, th),
-                present=present,
-                snapshot=snapshot,
-                seconds=time.perf_counter() - t1,
-                notes=notes,
-            )
-            cc.notes += _owner_type_notes(name, cc)
-            result.collections.append(cc)
+        try:
+            for index, name in enumerate(chosen):
+                if progress:
+                    progress(name, index, len(chosen))
+                t1 = time.perf_counter()
+                legacy_side, gateway_side, snapshot, notes = _count_both(
+                    name,
+                    legacy,
+                    counter,
+                    cutoff,
+                    by,
+                    client if snap_legacy else None,
+                    (g_client if other_server else client) if snap_gateway else None,
+                    shared=not other_server,
+                )
+                present = {"legacy": name in legacy_present, "gateway": name in gateway_present}
+                if not any(present.values()):
+                    notes.append("absent on both sides")
+                elif not present["gateway"]:
+                    notes.append("absent on the gateway side")
+                elif not present["legacy"]:
+                    notes.append("absent on the legacy side")
+                cc = CollectionCounts(
+                    name=name,
+                    legacy=legacy_side,
+                    gateway=gateway_side,
+                    levels=compare_collection(name, legacy_side, gateway_side, by, th),
+                    present=present,
+                    snapshot=snapshot,
+                    seconds=time.perf_counter() - t1,
+                    notes=notes,
+                )
+                cc.notes += _owner_type_notes(name, cc)
+                result.collections.append(cc)
+        except KeyboardInterrupt:
+            result.complete, result.stopped = False, "interrupted"
+        except Exception as exc:
+            lost = server_lost(exc)
+            if lost is None:
+                raise
+            result.complete, result.stopped = False, str(lost)
         if progress:
             progress("done", len(chosen), len(chosen))
         result.seconds = time.perf_counter() - t0
-        if store is not None:
+        if store is not None and result.complete:  # a partial night is no point of the trend
             tonight = history_record(result)
             result.trend = compute_trend(records, tonight, trend_runs)
             store.append(tonight)
@@ -859,6 +869,8 @@ def to_json(result: CountsResult) -> dict[str, Any]:
         "seconds": round(result.seconds, 3),
         "verdict": result.verdict,
         "not_verified": result.not_verified,
+        "complete": result.complete,
+        "stopped": result.stopped,
         "clean": result.clean,
         "passed": result.passed,
         "drifting": result.drifting,

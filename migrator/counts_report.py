@@ -27,6 +27,10 @@ _LEVEL_UNIT = {TOTAL: "collection", OWNER: "owner", DAY: "day"}
 
 def headline(result: CountsResult) -> str:
     """``CLEAN`` or ``DRIFT: messages (total −1, 1 owner, 1 day); files (2 owners)``."""
+    if result.not_verified is not None:
+        return f"NOT VERIFIED: {result.not_verified}"
+    if not result.complete:
+        return f"INCOMPLETE: {result.stopped}"
     if result.clean:
         return "CLEAN"
     return "DRIFT: " + "; ".join(
@@ -35,6 +39,8 @@ def headline(result: CountsResult) -> str:
 
 
 def _verdict_word(result: CountsResult) -> str:
+    if result.not_verified is not None:
+        return "NOT VERIFIED"
     if result.clean:
         return "CLEAN"
     return {FAIL: "FAIL", WARN: "WARN"}.get(result.verdict, "within tolerance")
@@ -48,6 +54,11 @@ def markdown(result: CountsResult, chart: str | None = None) -> str:
     when = result.started.strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         f"# migrator counts — {headline(result)}",
+        "",
+        f"**Coverage**: {len(result.collections)} collections counted through "
+        f"{env.get('gateway', 'the gateway')}"
+        + (f"; not verified: {result.not_verified}" if result.not_verified else "")
+        + ".",
         "",
         f"**{_verdict_word(result)}** (exit {exit_code}) — {when}: {len(result.collections)} "
         f"collections, {docs:,} settled documents on the legacy side, compared with the gateway "
@@ -256,6 +267,10 @@ def junit(result: CountsResult) -> str:
             cases.append(
                 (f"{c.name}.{name}", c.seconds if name == TOTAL else 0.0, failure, skipped)
             )
+    if result.not_verified is not None:
+        cases.append(("gateway", 0.0, f"not verified: {result.not_verified}", None))
+    if not result.complete:
+        cases.append(("run", result.seconds, f"INCOMPLETE: {result.stopped}", None))
     return report.junit("migrator.counts", cases)
 
 

@@ -24,9 +24,10 @@ from typing import Any
 import pymongo
 from pymongo import MongoClient
 from pymongo.database import Database
+from pymongo.errors import PyMongoError
 
 from migrator import db
-from migrator.errors import ConfigError
+from migrator.errors import ConfigError, ServerLost, server_lost
 from migrator.gateway import DbGateway
 from migrator.gateway.external import ExternalGateway
 from migrator.guard import read_only
@@ -34,6 +35,7 @@ from migrator.services.base import Args, Operation
 from migrator.settings import Settings
 
 BUILTIN = "builtin"
+HEALTH_TIMEOUT_S = 3.0
 ProgressLine = Callable[[str], None]
 
 
@@ -193,6 +195,19 @@ class Paths:
         return self.external is None or (
             self.external.supports(name) and self.external.protocol >= 2
         )
+
+    def check_alive(self) -> None:
+        """Raise :class:`ServerLost` when a server or the gateway process is gone (a call
+        that timed out may mean that, and then the run must stop, not count timeouts)."""
+        for client in dict.fromkeys((self.client, self.g_client)):
+            try:
+                with pymongo.timeout(HEALTH_TIMEOUT_S):
+                    client.admin.command("ping")
+            except PyMongoError as exc:
+                lost = server_lost(exc) or ServerLost(f"the database server was lost: {exc}")
+                raise lost from None
+        if self.external is not None and not self.external.alive:
+            raise ServerLost(f"the gateway process `{self.external.cmdline}` has exited")
 
     def snapshot_client(self) -> MongoClient | None:
         """A client whose snapshot sessions both paths can share per input, or None."""

@@ -162,10 +162,19 @@ class PreflightResult:
         if v is not None and not v.complete:
             out.append("verify: incomplete")
         if self.counts is not None and not self.counts.passed:
-            why = self.counts.not_verified or f"{', '.join(self.counts.drifting)} drift"
+            c = self.counts
+            why = c.not_verified or (
+                f"{', '.join(c.drifting)} drift" if c.complete else f"incomplete ({c.stopped})"
+            )
             out.append(f"counts: {why}")
-        if self.bench is not None and not self.bench.passed:
-            out.append(f"bench: {', '.join(self.bench.failing)} too slow")
+        b = self.bench
+        if b is not None and not b.passed:
+            if b.failing:
+                out.append(f"bench: {', '.join(b.failing)} too slow")
+            else:
+                out.append(
+                    f"bench: {b.stopped or 'incomplete' if not b.complete else 'nothing measured'}"
+                )
         return out
 
     @property

@@ -19,6 +19,7 @@ from typing import Any
 from migrator.compare import Observation, Rules, Verdict, compare
 from migrator.compare.diff import BOTH_ERROR, ERROR, MATCH, MISMATCH, differences
 from migrator.compare.normalize import normalize
+from migrator.errors import server_lost
 from migrator.services.base import Args, Operation
 
 MAX_EXAMPLES = 3
@@ -26,7 +27,12 @@ MAX_FIELDS = 25
 
 
 def observe(
-    path: Any, op: Operation, args: Args, pool: ThreadPoolExecutor, timeout_s: float
+    path: Any,
+    op: Operation,
+    args: Args,
+    pool: ThreadPoolExecutor,
+    timeout_s: float,
+    health: Callable[[], None] | None = None,
 ) -> Observation:
     """Run one call in a worker thread; time it; turn exceptions and timeouts into data."""
 
@@ -35,6 +41,9 @@ def observe(
         try:
             value, error = path.call(op, args), None
         except Exception as exc:
+            lost = server_lost(exc)
+            if lost is not None:
+                raise lost from None  # not an observation: the run stops
             value, error = None, (getattr(exc, "type", None) or type(exc).__name__, str(exc)[:300])
         return Observation(
             value=value,
@@ -47,6 +56,8 @@ def observe(
     try:
         return future.result(timeout=timeout_s)
     except FutureTimeout:
+        if health is not None:
+            health()  # a timeout from a dead server stops the run, not counted as slow
         return Observation(timed_out=True, wall_ns=int(timeout_s * 1e9))
 
 
@@ -139,6 +150,8 @@ class RunOptions:
     seed: int = 1
     # A client whose snapshot sessions both paths share per input (None: no shared snapshot).
     snapshot_client: Any = None
+    # Raises ServerLost when the servers are gone (checked after a call times out).
+    health: Callable[[], None] | None = None
 
 
 def calibrate_noise(
@@ -197,10 +210,10 @@ def run_operation(
                     b = pair.submit(observe, gateway, op, args, pool, options.timeout_s)
                     return a.result(), b.result()
             if rng.random() < 0.5:  # random order: neither path always warms the cache
-                a = observe(legacy, op, args, pool, options.timeout_s)
-                return a, observe(gateway, op, args, pool, options.timeout_s)
-            b = observe(gateway, op, args, pool, options.timeout_s)
-            return observe(legacy, op, args, pool, options.timeout_s), b
+                a = observe(legacy, op, args, pool, options.timeout_s, options.health)
+                return a, observe(gateway, op, args, pool, options.timeout_s, options.health)
+            b = observe(gateway, op, args, pool, options.timeout_s, options.health)
+            return observe(legacy, op, args, pool, options.timeout_s, options.health), b
 
         def verdict_for(args: Args) -> tuple[Observation, Observation, Verdict]:
             leg, gw = one(args)

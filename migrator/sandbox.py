@@ -7,6 +7,7 @@ through the read-only guard.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import time
@@ -18,12 +19,14 @@ from typing import Any
 
 from pymongo import MongoClient
 from pymongo.database import Database
+from pymongo.errors import PyMongoError
 
 from migrator import model
 from migrator.compare import Observation, Rules, Verdict, compare
 from migrator.compare.diff import ERROR, MISMATCH, Difference, differences
 from migrator.compare.normalize import normalize, path_matches
 from migrator.db import SCRATCH_PREFIX
+from migrator.errors import server_lost
 from migrator.gateway.repository import utcnow
 from migrator.runner import OpResult
 from migrator.services.base import Args, Operation
@@ -81,7 +84,9 @@ def sandboxes(client: MongoClient, run: str) -> Iterator[tuple[Database, Databas
         yield dbs
     finally:
         for name in names:
-            client.drop_database(name)
+            # A lost server cannot drop them: the next run (or `migrator clean`) will.
+            with contextlib.suppress(PyMongoError):
+                client.drop_database(name)
 
 
 def _copy(source: Database, targets: tuple[Database, ...], footprint: dict[str, dict]) -> set:
@@ -209,7 +214,10 @@ def _observe(fn: Callable[[], Any]) -> Observation:
     t0 = time.perf_counter_ns()
     try:
         return Observation(value=fn(), wall_ns=time.perf_counter_ns() - t0)
-    except Exception as exc:  # an exception is an observation
+    except Exception as exc:  # an exception is an observation, unless the server is gone
+        lost = server_lost(exc)
+        if lost is not None:
+            raise lost from None
         return Observation(
             error=(getattr(exc, "type", None) or type(exc).__name__, str(exc)[:300]),
             wall_ns=time.perf_counter_ns() - t0,

@@ -19,7 +19,7 @@ from bson import json_util
 
 from migrator import services
 from migrator.compare.rules import Rules, load_rules
-from migrator.errors import ConfigError
+from migrator.errors import ConfigError, server_lost
 from migrator.gateway.external import decode
 from migrator.paths import GatewayChoice, Paths, open_paths
 from migrator.runner import OpResult, RunOptions, run_operation
@@ -39,6 +39,7 @@ class VerifyResult:
     options: dict[str, Any]
     ops: list[OpResult] = field(default_factory=list)
     complete: bool = True
+    stopped: str | None = None  # why the run stopped early (a lost server): exit 3
     seconds: float = 0.0
 
     @property
@@ -177,6 +178,7 @@ def verify(
         }
         result = VerifyResult(started=started, environment=environment, options=options)
         run_opts = RunOptions(
+            health=paths.check_alive,
             snapshot_client=paths.client if why_shared is None else None,
             timeout_s=timeout_ms / 1000,
             concurrency=concurrency,
@@ -227,6 +229,11 @@ def verify(
                 _run_writes(result, write_ops, paths, samples, seed, now, progress, stop)
         except KeyboardInterrupt:
             result.complete = False
+        except Exception as exc:
+            lost = server_lost(exc)
+            if lost is None:
+                raise
+            result.complete, result.stopped = False, str(lost)
     result.seconds = time.perf_counter() - t0
     return result
 
@@ -324,6 +331,7 @@ def to_json(result: VerifyResult) -> dict[str, Any]:
         "started": result.started.isoformat(),
         "seconds": round(result.seconds, 3),
         "complete": result.complete,
+        "stopped": result.stopped,
         "passed": result.passed,
         "coverage": {
             "line": result.coverage(),

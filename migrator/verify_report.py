@@ -30,7 +30,11 @@ def markdown(result: VerifyResult) -> str:
         "",
         f"**{head}**: {sum(op.inputs for op in result.ops)} inputs over {len(result.ops)} "
         f"operations in {result.seconds:.1f} s; failing operations: {failing}."
-        + ("" if result.complete else " **INCOMPLETE: interrupted; only what ran is shown.**"),
+        + (
+            ""
+            if result.complete
+            else f" **INCOMPLETE: {result.stopped or 'interrupted'}; only what ran is shown.**"
+        ),
         "",
         "## Environment",
         "",
@@ -156,6 +160,10 @@ def junit(result: VerifyResult) -> str:
             failure = f"not verified: {op.not_verified}"
         skipped = op.not_verified if failure is None else None
         cases.append((op.name, op.seconds, failure, skipped))
+    if not result.complete:
+        cases.append(
+            ("run", result.seconds, f"INCOMPLETE: {result.stopped or 'interrupted'}", None)
+        )
     return report.junit("migrator.verify", cases)
 
 

@@ -27,7 +27,7 @@ from migrator import model, services
 from migrator.bench import measure, stats
 from migrator.bench.measure import Budget, CommandMeter, OpMeasurement, Series
 from migrator.bench.stats import FAIL, WARN, Analysis, Thresholds
-from migrator.errors import ConfigError
+from migrator.errors import ConfigError, server_lost
 from migrator.paths import ExternalPath, GatewayChoice, Paths, open_paths
 from migrator.services.base import Sampler
 from migrator.settings import Settings
@@ -50,6 +50,7 @@ class BenchResult:
     analysis: Analysis | None = None
     complete: bool = True
     interrupted_at: str | None = None
+    stopped: str | None = None  # why the run stopped early (a lost server)
     seconds: float = 0.0
     baseline: dict[str, Any] | None = None  # what the baseline file was (path, started, ops)
 
@@ -72,7 +73,8 @@ class BenchResult:
 
     @property
     def passed(self) -> bool:
-        return not self.failing
+        measured = any(m.ab is not None and m.ab.pairs for m in self.measurements)
+        return self.complete and measured and not self.failing
 
 
 def _check(
@@ -227,6 +229,11 @@ def bench(
                 result.interrupted_at = None
         except KeyboardInterrupt:
             result.complete = False
+        except Exception as exc:
+            lost = server_lost(exc)
+            if lost is None:
+                raise
+            result.complete, result.stopped = False, str(lost)
         if result.complete:
             result.interrupted_at = None
         environment["load_average_end"] = measure.machine()["load_average"]

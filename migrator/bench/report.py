@@ -68,13 +68,44 @@ def headline(result: BenchResult) -> str:
     noun = "operation" if len(measured) == 1 else "operations"
     text = f"{verdict}: {len(measured)} {noun} measured, {len(fails)} fail, {len(warns)} warn"
     if not result.complete:
-        text += f" (stopped during {result.interrupted_at or 'the run'})"
+        why = f": {result.stopped}" if result.stopped else ""
+        text += f" (stopped during {result.interrupted_at or 'the run'}{why})"
     return text
+
+
+def coverage(result: BenchResult) -> str:
+    """Which operations were measured through which gateway, and which not (and why)."""
+    measured = [m for m in result.measurements if m.ab is not None and m.ab.pairs]
+    line = (
+        f"{len(measured)}/{len(result.measurements)} operations measured through "
+        f"{result.environment.get('gateway', 'the gateway')}"
+    )
+    missing = [m for m in result.measurements if m not in measured]
+    if missing:
+        line += "; not measured: " + "; ".join(
+            f"{m.name} ({m.skipped or 'interrupted'})" for m in missing
+        )
+    return line
 
 
 def markdown(result: BenchResult, chart: str | None = None) -> str:
     a, opt = result.analysis, result.options
-    lines = [f"# Benchmark: legacy vs gateway — {headline(result)}", ""]
+    lines = [
+        f"# Benchmark: legacy vs gateway — {headline(result)}",
+        "",
+        f"**Coverage**: {coverage(result)}.",
+        "",
+    ]
+    env = result.environment
+    if env.get("timing"):
+        pipe = env.get("pipe") or {}
+        lines += [
+            f"**Timing of the external gateway**: {env['timing']}. The pipe and Extended JSON "
+            f"coding alone cost {_us(pipe.get('median_ns', 0) / 1000)} µs per call (median of "
+            f"{pipe.get('calls')} `{pipe.get('op')}` round trips; p95 "
+            f"{_us(pipe.get('p95_ns', 0) / 1000)} µs).",
+            "",
+        ]
     if not result.complete:
         lines += [
             "> **Incomplete run.** It was interrupted; the figures below cover only what was "

@@ -244,6 +244,10 @@ class ExternalGateway:
         return str(self.info.get("version", ""))
 
     @property
+    def alive(self) -> bool:
+        return not self._closed and self.proc.poll() is None
+
+    @property
     def pid(self) -> int:
         return self.proc.pid
 
