@@ -26,8 +26,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from bson import ObjectId
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure
@@ -366,6 +364,9 @@ def compare_level(
 ) -> Level:
     """Outer-join two ``key -> count`` maps; Δ = gateway − legacy, % of the legacy count
     (100 % when the key exists on one side only)."""
+    import numpy as np
+    import pandas as pd  # on first use: slow to import, and only the join needs it
+
     left = pd.Series(dict(legacy), dtype="int64", name="legacy")
     right = pd.Series(dict(gateway), dtype="int64", name="gateway")
     df = left.to_frame().join(right.to_frame(), how="outer").fillna(0).astype("int64")
@@ -699,7 +700,7 @@ def counts(
         environment.update(
             {
                 "pair": f"{cfg.db} -> {cfg.gateway_db}",
-                "pandas": pd.__version__,
+                "pandas": _pandas_version(),
                 "gateway": paths.gateway_name + " — repositories' count / aggregate",
                 "snapshot_reads": _snapshot_mode(snap_legacy, snap_gateway, other_server)
                 if paths.external is None
@@ -784,6 +785,12 @@ def counts(
             same_pair = sum(1 for r in records if r.get("pair") == tonight["pair"])
             result.history = {"where": store.where, "earlier_runs": same_pair}
     return result
+
+
+def _pandas_version() -> str:
+    import pandas
+
+    return pandas.__version__
 
 
 def _count_both(

@@ -19,9 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy
 import pymongo
-import scipy
 
 from migrator import model, services
 from migrator.bench import measure, stats
@@ -255,6 +253,9 @@ def _environment(cfg: Settings, paths: Paths, source: Any) -> dict[str, Any]:
             counts[name] = source[name].estimated_document_count()
         except pymongo.errors.PyMongoError:
             counts[name] = None
+    import numpy
+    import scipy
+
     env = measure.machine()
     env.update(paths.environment())
     env.update(

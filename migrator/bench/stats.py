@@ -25,7 +25,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
 
 from migrator.bench.measure import OpMeasurement, PathSamples, Series
 
@@ -39,6 +38,14 @@ HL_EXACT_MAX = 2_000  # above this many pairs the Walsh averages are sampled
 HL_SAMPLED = 2_000_000
 OK, WARN, FAIL, NA = "ok", "warn", "fail", "n/a"
 TESTS = ("sign", "wilcoxon")
+
+
+def _sps() -> Any:
+    """scipy.stats, imported on first use: it costs about a second, and only an analysis
+    needs it (not `migrator --help`, nor a usage error)."""
+    from scipy import stats
+
+    return stats
 
 
 @dataclass(frozen=True)
@@ -189,7 +196,7 @@ def describe(values_ns: Sequence[int] | np.ndarray) -> Dist:
         return Dist(0, nan, nan, nan, nan, nan, 0, 0)
     med = float(np.median(x))
     p95, p99 = (float(v) for v in np.percentile(x, [95, 99]))
-    mad = float(sps.median_abs_deviation(x))
+    mad = float(_sps().median_abs_deviation(x))
     return Dist(
         n=int(x.size),
         median=med,
@@ -203,7 +210,7 @@ def describe(values_ns: Sequence[int] | np.ndarray) -> Dist:
 
 
 def outliers_mad(x: np.ndarray) -> int:
-    scaled = float(sps.median_abs_deviation(x, scale="normal"))
+    scaled = float(_sps().median_abs_deviation(x, scale="normal"))
     if scaled == 0:
         return 0
     return int(np.count_nonzero(np.abs(x - np.median(x)) > MAD_OUTLIER_Z * scaled))
@@ -237,7 +244,7 @@ def bootstrap_ci(
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # degenerate data (all equal) warns; we return it
-        res = sps.bootstrap(
+        res = _sps().bootstrap(
             data,
             statistic,
             n_resamples=resamples,
@@ -284,7 +291,7 @@ def wilcoxon_p(d: np.ndarray) -> float | None:
         return 1.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return float(sps.wilcoxon(d, zero_method="wilcox", alternative="two-sided").pvalue)
+        return float(_sps().wilcoxon(d, zero_method="wilcox", alternative="two-sided").pvalue)
 
 
 def sign_test_p(d: np.ndarray) -> float | None:
@@ -293,7 +300,7 @@ def sign_test_p(d: np.ndarray) -> float | None:
     above, below = int(np.count_nonzero(d > 0)), int(np.count_nonzero(d < 0))
     if above + below == 0:
         return 1.0
-    return float(sps.binomtest(above, above + below, 0.5).pvalue)
+    return float(_sps().binomtest(above, above + below, 0.5).pvalue)
 
 
 def paired(
@@ -424,8 +431,8 @@ def compare_baseline(
         shift_pct=shift / p.a.median * 100 if p.a.median > 0 else None,
         baseline_gateway_us=float(np.median(g_then)),
         gateway_us=float(np.median(g_now)),
-        gateway_p_value=float(sps.mannwhitneyu(g_now, g_then).pvalue) if ok else None,
-        p_value=float(sps.mannwhitneyu(d_now, d_then).pvalue) if ok else None,
+        gateway_p_value=float(_sps().mannwhitneyu(g_now, g_then).pvalue) if ok else None,
+        p_value=float(_sps().mannwhitneyu(d_now, d_then).pvalue) if ok else None,
         baseline_round_trips=base.get("gateway_round_trips"),
         round_trips=p.round_trips_b,
     )

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from migrator.compare.normalize import normalize, path_matches
 from migrator.compare.rules import Rules
 
@@ -184,6 +182,8 @@ def differences(left: Any, right: Any) -> list[Difference]:
         return [Difference(EXTRA, "", None, _key(right), _key(right))]
     if _is_count(left) and _is_count(right):
         return [Difference(COUNT, "", left, right)]
+    from deepdiff import DeepDiff  # on first use: it pulls in pandas (slow to import)
+
     keyed_left, keyed_right = _keyed(left, right)
     tree = DeepDiff(
         keyed_left,
