@@ -4,14 +4,32 @@ a real MongoDB when MIGRATOR_TEST_MONGO_URI is set, else the embedded default.""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
 
 from migrator import db
+
+NODE_GATEWAY = Path(__file__).resolve().parents[1] / "examples" / "node-gateway"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The reference Node gateway's packages, installed once (npm ci, cached in its
+    node_modules), so the README's test command runs every test CI runs."""
+    if (NODE_GATEWAY / "node_modules" / "mongodb").is_dir() or not shutil.which("npm"):
+        return
+    subprocess.run(
+        ["npm", "ci", "--silent", "--no-audit", "--no-fund"],
+        cwd=NODE_GATEWAY,
+        check=False,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="session")
