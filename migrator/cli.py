@@ -16,6 +16,7 @@ from pymongo.errors import PyMongoError
 
 from migrator import __version__, db, embedded, settings
 from migrator.errors import CannotRun, ConfigError, MigratorError
+from migrator.progress import Progress
 
 # An interrupted run (Ctrl-C, SIGTERM) could not run to the end: partial reports, exit 3.
 INTERRUPTED = CannotRun.exit_code
@@ -233,38 +234,19 @@ def server_stop(data_dir: str) -> None:
 @main.command()
 @connection_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@gateway_options
 @handle_errors
 def doctor(as_json: bool, **kw: Any) -> None:
-    """Print what the tool connects to: server kind, version and features."""
+    """Print what the tool connects to: servers, their features, and the gateway under test
+    (with --gateway-cmd or --librechat: what it offers, and why not)."""
+    from migrator.doctor import doctor as run_doctor
+    from migrator.doctor import render
+
     cfg = _settings(kw)
-    out: dict[str, Any] = {"settings": cfg.describe(), "versions": db.driver_versions()}
-    with db.server(cfg.mongo_uri, data_dir=cfg.data_dir) as srv:
-        client = srv.client()
-        info = db.server_info(client, srv.uri, features=True)
-        out["legacy"] = info.to_dict()
-        out["legacy"]["collections"] = len(client[cfg.db].list_collection_names())
-        if cfg.gateway_uri:
-            gsrv = db.Server(cfg.gateway_uri)
-            out["gateway"] = db.server_info(gsrv.client(), gsrv.uri, features=True).to_dict()
-    if as_json:
-        click.echo(json.dumps(out, indent=2))
-        return
-    leg = out["legacy"]
-    click.echo(f"server:    {leg['kind']} {leg['version']} at {leg['uri']}")
-    feats = leg["features"]
-    click.echo(
-        "features:  "
-        + ", ".join(f"{k.replace('_', ' ')} {'yes' if v else 'no'}" for k, v in feats.items())
-    )
-    click.echo(f"database:  {cfg.db} ({leg['collections']} collections)")
-    if "gateway" in out:
-        g = out["gateway"]
-        click.echo(f"gateway:   {g['kind']} {g['version']} at {g['uri']} / {cfg.gateway_db}")
-    if cfg.use_db_gateway is not None:
-        click.echo(f"USE_DB_GATEWAY={cfg.use_db_gateway}")
-    click.echo(
-        f"client:    pymongo {out['versions']['pymongo']}, Python {out['versions']['python']}"
-    )
+    choice = _gateway(kw)
+    with Progress("step") as bar:
+        out = run_doctor(cfg, choice, progress=bar.line)
+    click.echo(json.dumps(out, indent=2, default=str) if as_json else render(out))
 
 
 # --- seed -----------------------------------------------------------------------------------
@@ -294,11 +276,11 @@ def seed(users: int, seed_value: int, drop: bool, **kw: Any) -> None:
     from migrator.seed import seed as run_seed
 
     cfg = _settings(kw)
-    with db.server(cfg.mongo_uri, data_dir=cfg.data_dir) as srv:
+    with db.server(cfg.mongo_uri, data_dir=cfg.data_dir) as srv, Progress("document") as bar:
         client = srv.client()
         db.ping(client, srv.uri)
         summary = run_seed(
-            client[cfg.db], users=users, seed=seed_value, drop=drop, progress=_progress_printer()
+            client[cfg.db], users=users, seed=seed_value, drop=drop, progress=bar.update
         )
     click.echo(summary.to_text())
 
@@ -421,7 +403,7 @@ def verify(
     fmts = report.parse_formats(formats)
     out_dir = report.prepare_out_dir(out)
     stop = threading.Event()
-    bar = _bar()
+    bar = Progress("input")
     try:
         result = run_verify(
             cfg,
@@ -451,39 +433,6 @@ def verify(
     for fmt, path in paths.items():
         click.echo(f"  {fmt:5s} {path}")
     sys.exit(INTERRUPTED if not result.complete else 0 if result.passed else 1)
-
-
-class _bar:
-    """A per-operation progress bar on stderr (tqdm); without a terminal (cron, CI), one line
-    per operation when it finishes, so logs still show how far a run got."""
-
-    def __init__(self) -> None:
-        self._bar: Any = None
-        self._name: str | None = None
-
-    def update(self, name: str, done: int, total: int | None) -> None:
-        from tqdm import tqdm
-
-        if name != self._name:
-            self.close()
-            self._name = name
-            self._bar = tqdm(
-                total=total,
-                desc=name,
-                unit="input",
-                leave=False,
-                disable=not sys.stderr.isatty(),
-                file=sys.stderr,
-            )
-        self._bar.n = done
-        self._bar.refresh()
-        if self._bar.disable and done == total:
-            click.echo(f"  {name}: {done} inputs", err=True)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
 
 
 @main.command()
@@ -531,7 +480,7 @@ def preflight(config_file: str | None, out: str, **kw: Any) -> None:
     config = load_config(config_file)
     choice = gateway_choice(config, _gateway(kw))
     out_dir = report.prepare_out_dir(out)
-    bar = _bar()
+    bar = Progress("input")
     try:
         result = run_preflight(cfg, config, out_dir, gateway=choice, progress=bar.update)
     finally:
@@ -575,7 +524,7 @@ def demo(users: int, data_dir: str, out: str) -> None:
     from migrator.demo import demo as run_demo
 
     out_dir = report.prepare_out_dir(out)
-    bar = _bar()
+    bar = Progress("input")
     try:
         result = run_demo(
             data_dir,
@@ -708,7 +657,7 @@ def counts(
     choice = _gateway(kw)
     fmts = report.parse_formats(formats)
     out_dir = report.prepare_out_dir(out)
-    show = _progress_printer()
+    bar = Progress("collection")
     result = run_counts(
         cfg,
         collections=_comma_list(collections) or None,
@@ -720,10 +669,9 @@ def counts(
         history=history or str(Path(out) / "counts-history.jsonl"),
         trend_runs=trend_runs,
         gateway=choice,
-        progress=lambda name, done, total: show(f"counts {name}", done),
+        progress=lambda name, done, total: bar.update("counts", done, total),
     )
-    if sys.stderr.isatty():
-        click.echo("", err=True)
+    bar.close()
     paths = counts_report.write(result, out_dir, fmts)
     click.echo(f"counts: {counts_report.headline(result)}")
     for fmt, path in paths.items():
@@ -746,33 +694,6 @@ def _number(option: str, value: str | None, kind: type, minimum: float) -> Any:
         what = "a positive integer" if kind is int and minimum == 1 else f"a number ≥ {minimum:g}"
         raise ConfigError(f"{option} must be {what}, got {value!r}")
     return number
-
-
-class _bench_progress:
-    """Pairs measured per series on stderr: a tqdm bar on a terminal, else a line per series."""
-
-    def __init__(self) -> None:
-        self._bar: Any = None
-        self._label: str | None = None
-
-    def update(self, label: str, done: int, total: int | None) -> None:
-        if label != self._label:
-            self.close()
-            self._label = label
-            if not sys.stderr.isatty():
-                click.echo(f"  bench {label} ...", err=True)
-                return
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=total, desc=label, unit="pair", leave=False, file=sys.stderr)
-        if self._bar is not None:
-            self._bar.n = done
-            self._bar.refresh()
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
 
 
 @main.command()
@@ -896,7 +817,7 @@ def bench(
     choice = _gateway(kw)
     fmts = report.parse_formats(formats)
     out_dir = report.prepare_out_dir(out)
-    progress = _bench_progress()
+    progress = Progress("pair")
     try:
         result = run_bench(
             cfg,
@@ -919,27 +840,9 @@ def bench(
     click.echo(f"bench: {bench_report.headline(result)}")
     for fmt, path in paths.items():
         click.echo(f"  {fmt:5s} {path}")
-    if result.failing or (fail_on == "warn" and result.warning):
-        sys.exit(1)
-    sys.exit(0 if result.complete else INTERRUPTED)
-
-
-def _progress_printer() -> Callable[[str, int], None]:
-    """A one-line counter on stderr (only when stderr is a terminal or CI wants it)."""
-    last = {"phase": None}
-
-    def show(phase: str, done: int) -> None:
-        if not sys.stderr.isatty():
-            if phase != last["phase"]:
-                click.echo(f"  {phase} ...", err=True)
-                last["phase"] = phase
-            return
-        click.echo(f"\r  {phase}: {done:>9,}", err=True, nl=False)
-        if phase != last["phase"] and last["phase"] is not None:
-            click.echo("", err=True)
-        last["phase"] = phase
-
-    return show
+    if not result.complete:
+        sys.exit(INTERRUPTED)
+    sys.exit(1 if not result.passed or (fail_on == "warn" and result.warning) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -263,7 +263,7 @@ class Paths:
         }
 
 
-def _start_external(
+def start_external(
     choice: GatewayChoice, uri: str, database: str, progress: ProgressLine | None
 ) -> ExternalGateway:
     if choice.librechat:
@@ -308,7 +308,7 @@ def open_paths(
                 g_info = db.server_info(g_client, cfg.gateway_uri, features=features)
             gateway: GatewayPath | ExternalPath
             if choice.external:
-                external = _start_external(
+                external = start_external(
                     choice, cfg.gateway_uri or srv.uri, cfg.gateway_db, progress
                 )
                 gateway = ExternalPath(external)
