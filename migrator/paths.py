@@ -35,6 +35,8 @@ from migrator.services.base import Args, Operation
 from migrator.settings import Settings
 
 BUILTIN = "builtin"
+ORACLE, LIBRECHAT = "oracle", "librechat"
+LEGACY_CHOICES = (ORACLE, LIBRECHAT)
 HEALTH_TIMEOUT_S = 3.0
 ProgressLine = Callable[[str], None]
 
@@ -162,14 +164,20 @@ class Paths:
     g_client: MongoClient
     info: db.ServerInfo
     g_info: db.ServerInfo
-    legacy: LegacyPath
+    legacy: LegacyPath | ExternalPath
     gateway: GatewayPath | ExternalPath
     external: ExternalGateway | None = None
+    # A second opinion on the oracle: the application's own legacy branch (or, with
+    # ``legacy="librechat"``, the built-in oracle), compared with the legacy path per input.
+    opinion: LegacyPath | ExternalPath | None = None
+    opinion_note: str | None = None  # what the second opinion is, or why there is none
+    source_db: Database | None = None
 
     @property
     def source(self) -> Database:
         """The guarded source database (samplers read it)."""
-        return self.legacy.db
+        assert self.source_db is not None
+        return self.source_db
 
     @property
     def other_server(self) -> bool:
@@ -237,6 +245,19 @@ class Paths:
         finally:
             child.close()
 
+    @contextmanager
+    def writes_legacy(self, scratch: Database) -> Iterator[LegacyPath | ExternalPath]:
+        """The legacy path writing to a scratch database: the oracle over it, or (with
+        ``legacy="librechat"``) the checkout's legacy branch in a process started on it."""
+        if not isinstance(self.legacy, ExternalPath):
+            yield LegacyPath(scratch)
+            return
+        child = self.legacy.client.spawn(self.uri, scratch.name)
+        try:
+            yield ExternalPath(child, branch="legacy")
+        finally:
+            child.close()
+
     def environment(self) -> dict[str, Any]:
         """The environment every report names."""
         from migrator.report import git_revision
@@ -263,6 +284,25 @@ class Paths:
         }
 
 
+def _second_opinion(paths: Paths, oracle: LegacyPath, legacy: str) -> None:
+    """Where the gateway process can also answer with the application's legacy code, that
+    answer checks the oracle (or, with ``legacy="librechat"``, is the legacy path)."""
+    ext = paths.external
+    if ext is None or "legacy" not in ext.branches:
+        return
+    own = ExternalPath(ext, branch="legacy")
+    if legacy == LIBRECHAT:
+        paths.legacy, paths.opinion = own, oracle
+        paths.opinion_note = "the built-in oracle, compared with the checkout's legacy branch"
+    elif paths.cfg.migration:
+        paths.opinion_note = (
+            "not asked: the checkout's legacy branch would read the gateway's database"
+        )
+    else:
+        paths.opinion = own
+        paths.opinion_note = "the checkout's own legacy branch, compared with the built-in oracle"
+
+
 def start_external(
     choice: GatewayChoice, uri: str, database: str, progress: ProgressLine | None
 ) -> ExternalGateway:
@@ -285,13 +325,24 @@ def open_paths(
     features: bool = True,
     event_listeners: list[Any] | None = None,
     progress: ProgressLine | None = None,
+    legacy: str = ORACLE,
 ) -> Iterator[Paths]:
     """Connect to the servers, open both paths, and close everything afterwards.
 
     ``event_listeners`` (bench) are registered on every client, which then keeps one pooled
-    connection open before the first timed call.
+    connection open before the first timed call. ``legacy="librechat"`` makes the checkout's
+    own legacy branch the legacy path (the built-in oracle then gives the second opinion).
     """
     choice = choice or GatewayChoice()
+    if legacy not in LEGACY_CHOICES:
+        raise ConfigError(f"--legacy must be one of {', '.join(LEGACY_CHOICES)}, got {legacy!r}")
+    if legacy == LIBRECHAT and not choice.librechat:
+        raise ConfigError("--legacy librechat needs --librechat PATH (the checkout to ask)")
+    if legacy == LIBRECHAT and cfg.migration:
+        raise ConfigError(
+            "--legacy librechat reads through the gateway's connection: it cannot be used when "
+            "the gateway reads another database (--gateway-uri / --gateway-db)"
+        )
     extra: dict[str, Any] = (
         {"event_listeners": event_listeners, "minPoolSize": 1} if event_listeners else {}
     )
@@ -314,7 +365,8 @@ def open_paths(
                 gateway = ExternalPath(external)
             else:
                 gateway = GatewayPath(read_only(g_client[cfg.gateway_db]), choice.factory())
-            yield Paths(
+            oracle = LegacyPath(read_only(source))
+            paths = Paths(
                 cfg=cfg,
                 choice=choice,
                 uri=srv.uri,
@@ -322,10 +374,13 @@ def open_paths(
                 g_client=g_client,
                 info=info,
                 g_info=g_info,
-                legacy=LegacyPath(read_only(source)),
+                legacy=oracle,
                 gateway=gateway,
                 external=external,
+                source_db=oracle.db,
             )
+            _second_opinion(paths, oracle, legacy)
+            yield paths
         finally:
             if external is not None:
                 external.close()

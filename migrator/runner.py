@@ -89,6 +89,9 @@ class OpResult:
     offered: bool = True  # False: the selected gateway does not offer this operation
     seconds: float = 0.0
     sandbox_seconds: float = 0.0  # writes: copying into sandboxes, reading states, comparing
+    # The application's own legacy branch against the oracle: verdict -> inputs, examples.
+    opinion: Counter = field(default_factory=Counter)
+    opinion_examples: list[Example] = field(default_factory=list)
 
     @property
     def disagreed(self) -> bool:
@@ -99,6 +102,16 @@ class OpResult:
     @property
     def passed(self) -> bool:
         return self.not_verified is None and not self.disagreed
+
+    def record_opinion(
+        self, args: Args, oracle: Observation, own: Observation, verdict: Verdict
+    ) -> None:
+        """The application's own legacy answer compared with the oracle's."""
+        self.opinion[verdict.status] += 1
+        if verdict.status in (MATCH, "ignored") or len(self.opinion_examples) >= MAX_EXAMPLES:
+            return
+        first = verdict.differences[0] if verdict.differences else None
+        self.opinion_examples.append(Example(args, _shown(oracle), _shown(own), first))
 
     def judge_coverage(self) -> None:
         """An operation that no input exercised is not verified, never passed (a vacuous
@@ -152,6 +165,8 @@ class RunOptions:
     snapshot_client: Any = None
     # Raises ServerLost when the servers are gone (checked after a call times out).
     health: Callable[[], None] | None = None
+    # The application's own legacy branch (``--librechat``), compared with the oracle.
+    second_opinion: Any = None
 
 
 def calibrate_noise(
@@ -218,6 +233,11 @@ def run_operation(
         def verdict_for(args: Args) -> tuple[Observation, Observation, Verdict]:
             leg, gw = one(args)
             verdict = compare(leg, gw, rules, noise)
+            if options.second_opinion is not None:
+                # The application's own legacy code on the same input: does it agree with
+                # the oracle? (It is judged separately; it never changes the verdict.)
+                own = observe(options.second_opinion, op, args, pool, options.timeout_s)
+                result.record_opinion(args, leg, own, compare(leg, own, rules, noise))
             recheck = options.recheck and options.snapshot_client is None
             if verdict.status in (MISMATCH, ERROR) and recheck:
                 # No shared snapshot between the paths: a live write may have landed between

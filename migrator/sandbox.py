@@ -166,24 +166,25 @@ def verify_write(
     source: Database,
     boxes: tuple[Database, Database],
     gateway: Any = None,
+    legacy: Any = None,
 ) -> tuple[Verdict, Any]:
     """One input of one write: copy, run both, compare return values and resulting states.
 
     ``gateway`` is the gateway path writing to ``boxes[1]`` (anything with ``call(op,
     args)``: the built-in gateway over it, or an external process connected to it); default:
     the built-in gateway."""
-    if gateway is None:
-        from migrator.paths import GatewayPath
+    from migrator.paths import GatewayPath, LegacyPath
 
-        gateway = GatewayPath(boxes[1])
+    gateway = gateway or GatewayPath(boxes[1])
+    legacy = legacy or LegacyPath(boxes[0])
     _clear(boxes)
     copied = _copy(source, boxes, op.footprint(source, args) if op.footprint else {})
     since = utcnow()
-    legacy = _observe(lambda: op.legacy(boxes[0], **args))
+    legacy_obs = _observe(lambda: legacy.call(op, args))
     gw = _observe(lambda: gateway.call(op, args))
     time_paths = TIME_FIELDS
     returned = compare(
-        _fresh_obs(legacy, since, time_paths),
+        _fresh_obs(legacy_obs, since, time_paths),
         _fresh_obs(gw, since, time_paths),
         _state_rules(op.rules),
     )
@@ -207,7 +208,7 @@ def verify_write(
         status = MISMATCH
     else:
         status = returned.status
-    return Verdict(status, diffs, returned.rules_applied), (legacy, gw)
+    return Verdict(status, diffs, returned.rules_applied), (legacy_obs, gw)
 
 
 def _observe(fn: Callable[[], Any]) -> Observation:
@@ -240,6 +241,7 @@ def run_writes(
     boxes: tuple[Database, Database],
     gateway: Any = None,
     stop: Any = None,
+    legacy: Any = None,
     progress: Callable[[int], None] | None = None,
 ) -> OpResult:
     result = OpResult(op.name, op.kind)
@@ -247,9 +249,9 @@ def run_writes(
     copy_ns = 0
     for done, args in enumerate(inputs, 1):
         c0 = time.perf_counter_ns()
-        verdict, (legacy, gw) = verify_write(op, args, source, boxes, gateway)
-        copy_ns += time.perf_counter_ns() - c0 - legacy.wall_ns - gw.wall_ns
-        result.record(args, legacy, gw, verdict)
+        verdict, (leg, gw) = verify_write(op, args, source, boxes, gateway, legacy)
+        copy_ns += time.perf_counter_ns() - c0 - leg.wall_ns - gw.wall_ns
+        result.record(args, leg, gw, verdict)
         if progress:
             progress(done)
         if stop is not None and stop.is_set():

@@ -128,6 +128,7 @@ def verify(
     calibrate: bool = True,
     writes: bool = False,
     require: str = "all",
+    legacy: str = "oracle",
     progress: Callable[[str, int, int | None], None] | None = None,
     stop: threading.Event | None = None,
 ) -> VerifyResult:
@@ -152,7 +153,7 @@ def verify(
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     line = (lambda text: progress(text, 0, None)) if progress else None
-    with open_paths(cfg, choice, progress=line) as paths:
+    with open_paths(cfg, choice, progress=line, legacy=legacy) as paths:
         why_shared = paths.snapshot_why() or (
             "--concurrency runs the paths at once and a session serves one at a time"
             if concurrency > 1
@@ -175,9 +176,13 @@ def verify(
             "calibrate": calibrate,
             "writes": writes,
             "require": require,
+            "legacy": legacy,
         }
+        if paths.opinion_note:
+            environment["second_opinion"] = paths.opinion_note
         result = VerifyResult(started=started, environment=environment, options=options)
         run_opts = RunOptions(
+            second_opinion=paths.opinion,
             health=paths.check_alive,
             snapshot_client=paths.client if why_shared is None else None,
             timeout_s=timeout_ms / 1000,
@@ -263,6 +268,7 @@ def _run_writes(
     n = 5 if samples is None else samples  # writes copy data per input: cap `all`
     with (
         sandbox.sandboxes(paths.client, sandbox.new_run_id()) as boxes,
+        paths.writes_legacy(boxes[0]) as legacy,
         paths.writes_gateway(boxes[1]) as gateway,
     ):
         for op in runnable:
@@ -270,7 +276,9 @@ def _run_writes(
             total = len(inputs)
             report = (lambda k, name=op.name, t=total: progress(name, k, t)) if progress else None
             result.ops.append(
-                sandbox.run_writes(op, inputs, paths.source, boxes, gateway, stop, report)
+                sandbox.run_writes(
+                    op, inputs, paths.source, boxes, gateway, stop, report, legacy=legacy
+                )
             )
             if stop is not None and stop.is_set():
                 result.complete = False
@@ -291,6 +299,7 @@ def to_json(result: VerifyResult) -> dict[str, Any]:
             "fields": dict(op.fields.most_common(25)),
             "noise": op.noise,
             "rechecked": op.rechecked,
+            "second_opinion": dict(op.opinion),
             "sandbox_seconds": round(op.sandbox_seconds, 3),
             "seconds": round(op.seconds, 3),
             "legacy_median_us": _median_us(op.legacy_ns),

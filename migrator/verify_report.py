@@ -133,6 +133,7 @@ def markdown(result: VerifyResult) -> str:
                     f"   - gateway: `{report.show(ex.gateway)}`",
                 ]
             lines.append("")
+    lines += _opinion_lines(result)
     timing = to_json(result)["timing"]
     lines += [
         "## Timing",
@@ -144,6 +145,48 @@ def markdown(result: VerifyResult) -> str:
         "",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _opinion_lines(result: VerifyResult) -> list[str]:
+    """Where the application's own legacy code disagrees with the oracle (a self-check: the
+    oracle is wrong there, or the checkout is another LibreChat version)."""
+    asked = [op for op in result.ops if op.opinion]
+    if not asked:
+        return []
+    lines = [
+        "## Second opinion on the oracle",
+        "",
+        f"Asked per input: {result.environment.get('second_opinion')}. A difference here is "
+        "not the gateway's: either the oracle misreads LibreChat, or the checkout runs other "
+        "LibreChat code than the oracle reproduces.",
+        "",
+        report.md_table(
+            [
+                [
+                    op.name,
+                    sum(op.opinion.values()),
+                    op.opinion.get(MATCH, 0) + op.opinion.get(IGNORED, 0),
+                    sum(op.opinion.values())
+                    - op.opinion.get(MATCH, 0)
+                    - op.opinion.get(IGNORED, 0),
+                ]
+                for op in asked
+            ],
+            ["operation", "inputs", "agree", "differ"],
+        ),
+        "",
+    ]
+    for op in asked:
+        for ex in op.opinion_examples[:2]:
+            d = ex.difference
+            what = (
+                f"{d.kind} at `{d.path or '(value)'}`: legacy path `{report.show(d.legacy, 160)}`"
+                f" vs second opinion `{report.show(d.gateway, 160)}`"
+                if d is not None
+                else "differs"
+            )
+            lines.append(f"- {op.name}, input `{report.show(ex.args, 200)}` — {what}")
+    return [*lines, ""]
 
 
 def junit(result: VerifyResult) -> str:
