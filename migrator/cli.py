@@ -373,6 +373,14 @@ def _samples(value: str) -> int | None:
     help="all: an operation not verified is NO-GO; offered: accept operations the gateway "
     "does not offer (listed by name).",
 )
+@click.option(
+    "--legacy",
+    default="oracle",
+    show_default=True,
+    type=click.Choice(["oracle", "librechat"]),
+    help="The legacy path: the built-in oracle, or (with --librechat) the checkout's own "
+    "legacy branch (Mongoose, USE_DB_GATEWAY off); the other gives a second opinion.",
+)
 @gateway_options
 @click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
 @click.option("--format", "formats", default="md,json,junit", show_default=True)
@@ -388,6 +396,7 @@ def verify(
     calibrate: bool,
     writes: bool,
     require: str,
+    legacy: str,
     out: str,
     formats: str,
     **kw: Any,
@@ -418,6 +427,7 @@ def verify(
             calibrate=calibrate,
             writes=writes,
             require=require,
+            legacy=legacy,
             progress=bar.update,
             stop=stop,
         )

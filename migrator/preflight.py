@@ -11,6 +11,7 @@ The config (``migrator.toml``) is validated on load; every key is optional:
     [verify]
     require = "all"        # "all": an operation not verified is NO-GO; "offered": accept
                            # operations the gateway does not offer (listed in the verdict)
+    legacy = "oracle"      # or "librechat": the checkout's own legacy branch is the oracle
     ops = ["*"]            # operation globs
     samples = 20           # inputs per operation
     writes = true          # verify writes in sandboxes
@@ -57,6 +58,7 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any]]] = {
     },
     "verify": {
         "require": (str, "all"),
+        "legacy": (str, "oracle"),
         "ops": (list, ["*"]),
         "samples": (int, 20),
         "writes": (bool, True),
@@ -211,6 +213,7 @@ def preflight(
         rules_file=v["rules"],
         timeout_ms=v["timeout_ms"],
         require=v["require"],
+        legacy=v["legacy"],
         gateway=gateway,
         progress=progress,
     )
