@@ -132,7 +132,7 @@ const ROUTES = [
     op: 'auth.get_balance',
     mirrors: { file: 'api/server/controllers/Balance.js', fn: 'balanceController', caller: 'GET /api/balance' },
     legacy: async (h, a) => {
-      const doc = await h.models.Balance.findOne({ user: a.user_id }, BALANCE_FIELDS).select('-_id').lean();
+      const doc = await h.models.Balance.findOne({ user: a.user_id }, `${BALANCE_FIELDS} -_id`).lean();
       if (doc && !doc.autoRefillEnabled) strip(doc, REFILL_FIELDS);
       return doc;
     },

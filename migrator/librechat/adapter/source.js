@@ -26,8 +26,12 @@ function findFunction(text, fn) {
       let from = m.index + m[0].length;
       const paren = text.lastIndexOf('(', from) >= m.index ? text.indexOf('(', m.index) : -1;
       if (paren >= 0 && paren < from) from = Math.max(from, matchParen(text, paren) + 1);
-      const arrow = text.slice(from, from + 200).match(/^\s*(?::[^={]*)?=>/);
-      if (arrow) from += arrow[0].length;
+      const arrow = m[0].endsWith('=>') ? [''] : text.slice(from, from + 200).match(/^\s*(?::[^={]*)?=>/);
+      if (arrow) {
+        from += arrow[0].length;
+        const rest = /^\s*([^{\s][^\n;]*)/.exec(text.slice(from));
+        if (rest) return { start: m.index, line: lineOf(text, m.index), body: `{ return ${rest[1]}; }` };
+      }
       const open = text.indexOf('{', from);
       if (open < 0) continue;
       return { start: m.index, line: lineOf(text, m.index), body: text.slice(open, matchBrace(text, open) + 1) };
