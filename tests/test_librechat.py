@@ -27,9 +27,15 @@ if shutil.which("node") is None or shutil.which("npm") is None:
     pytest.skip("`node` and `npm` are needed to drive a LibreChat gateway", allow_module_level=True)
 
 FIXTURE_ROUTED = {
-    "auth.get_user_by_id", "auth.find_user_by_email", "auth.find_user_for_openid",
-    "auth.count_users", "conversations.get", "conversations.find_owner",
-    "conversations.list_page", "files.find_by_file_id", "files.increment_usage",
+    "auth.get_user_by_id",
+    "auth.find_user_by_email",
+    "auth.find_user_for_openid",
+    "auth.count_users",
+    "conversations.get",
+    "conversations.find_owner",
+    "conversations.list_page",
+    "files.find_by_file_id",
+    "files.increment_usage",
 }
 
 
@@ -147,8 +153,14 @@ def test_handshake_offers_the_routed_operations_with_reasons_for_the_rest(
 
 
 @pytest.mark.parametrize(
-    "op_name", ["auth.get_user_by_id", "auth.count_users", "conversations.get",
-                "conversations.find_owner", "files.find_by_file_id"]
+    "op_name",
+    [
+        "auth.get_user_by_id",
+        "auth.count_users",
+        "conversations.get",
+        "conversations.find_owner",
+        "files.find_by_file_id",
+    ],
 )
 def test_routed_reads_answer_like_the_oracle_on_both_branches(
     op_name: str, gateway: ExternalGateway, legacy: ExternalGateway, seeded_db: Database
@@ -167,8 +179,9 @@ def test_the_divergent_repository_method_is_caught(
 ) -> None:
     op = catalog()["conversations.list_page"]
     verdicts = [
-        verdict(op.name, outcome(op.legacy, seeded_db, **args),
-                outcome(gateway.call, op.name, args))
+        verdict(
+            op.name, outcome(op.legacy, seeded_db, **args), outcome(gateway.call, op.name, args)
+        )
         for args in op.sample(Sampler(seeded_db, 8, seed=3))
     ]
     assert "mismatch" in verdicts, verdicts
@@ -190,13 +203,18 @@ def test_counts_go_through_the_repositories(gateway: ExternalGateway, seeded_db:
     assert gateway.call("counts.count", {"collection": "conversations", "filter": flt}) == (
         seeded_db.conversations.count_documents(flt)
     )
-    pipeline = [{"$match": {"createdAt": {"$type": "date"}}},
-                {"$group": {"_id": "$user", "n": {"$sum": 1}}}, {"$sort": {"_id": 1}}]
+    pipeline = [
+        {"$match": {"createdAt": {"$type": "date"}}},
+        {"$group": {"_id": "$user", "n": {"$sum": 1}}},
+        {"$sort": {"_id": 1}},
+    ]
     assert gateway.call("counts.aggregate", {"collection": "messages", "pipeline": pipeline}) == (
         list(seeded_db.messages.aggregate(pipeline))
     )
     assert outcome(gateway.call, "counts.count", {"collection": "nope", "filter": {}}) == (
-        "error", "NotOffered")
+        "error",
+        "NotOffered",
+    )
 
 
 def test_every_response_carries_ns_and_a_request_may_name_its_branch(
@@ -212,10 +230,13 @@ def test_every_response_carries_ns_and_a_request_may_name_its_branch(
         {"id": 4, "op": "auth.get_user_by_id", "args": {"user_id": "nope"}},
     ]
     out = subprocess.run(
-        prepared.argv, input="".join(json.dumps(r) + "\n" for r in requests), text=True,
-        capture_output=True, timeout=120, cwd=prepared.cwd,
-        env={**os.environ, **prepared.env, "MONGO_URI": uri,
-             "MIGRATOR_GATEWAY_DB": seeded_db.name},
+        prepared.argv,
+        input="".join(json.dumps(r) + "\n" for r in requests),
+        text=True,
+        capture_output=True,
+        timeout=120,
+        cwd=prepared.cwd,
+        env={**os.environ, **prepared.env, "MONGO_URI": uri, "MIGRATOR_GATEWAY_DB": seeded_db.name},
     )
     responses = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["id"] for r in responses] == [0, 1, 2, 3, 4], out.stderr[-500:]

@@ -80,8 +80,13 @@ class LibreChatGateway:
         and the routing table (``adapter.js --describe``)."""
         try:
             out = subprocess.run(
-                [*self.argv, "--describe"], env={**os.environ, **self.env}, cwd=self.cwd,
-                capture_output=True, text=True, timeout=120, check=False,
+                [*self.argv, "--describe"],
+                env={**os.environ, **self.env},
+                cwd=self.cwd,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
             )
         except (OSError, subprocess.SubprocessError) as exc:
             raise CannotRun(f"--librechat: cannot run the adapter: {exc}") from None
@@ -112,9 +117,18 @@ def _require_tool(name: str, why: str) -> str:
 def _run(argv: list[str], cwd: Path, what: str, timeout: float = NPM_TIMEOUT_S) -> str:
     try:
         out = subprocess.run(
-            argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False,
-            env={**os.environ, "npm_config_update_notifier": "false", "npm_config_fund": "false",
-                 "npm_config_audit": "false"},
+            argv,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env={
+                **os.environ,
+                "npm_config_update_notifier": "false",
+                "npm_config_fund": "false",
+                "npm_config_audit": "false",
+            },
         )
     except subprocess.TimeoutExpired:
         raise CannotRun(f"--librechat: {what} took more than {timeout:g} s") from None
@@ -140,12 +154,21 @@ def _npm_install(target: Path, deps: Mapping[str, str], what: str, progress: Pro
     tmp.mkdir()
     try:
         (tmp / "package.json").write_text(
-            json.dumps({"name": "migrator-librechat-deps", "private": True,
-                        "dependencies": dict(sorted(deps.items()))}, indent=2),
+            json.dumps(
+                {
+                    "name": "migrator-librechat-deps",
+                    "private": True,
+                    "dependencies": dict(sorted(deps.items())),
+                },
+                indent=2,
+            ),
             encoding="utf-8",
         )
-        _run([npm, "install", "--no-audit", "--no-fund", "--omit=dev", "--loglevel=error"],
-             tmp, f"npm install of {what}")
+        _run(
+            [npm, "install", "--no-audit", "--no-fund", "--omit=dev", "--loglevel=error"],
+            tmp,
+            f"npm install of {what}",
+        )
         (tmp / COMPLETE).write_text(json.dumps(dict(deps)), encoding="utf-8")
         try:
             tmp.rename(target)
@@ -179,7 +202,9 @@ def _bundle(checkout: Checkout, esbuild_dir: Path, cache: Path, node: str) -> tu
     tmp = bundles / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
     schemas = "@librechat/data-schemas" if "@librechat/data-schemas" in checkout.workspace else None
     spec = {
-        "esbuild": str(esbuild_dir), "entry": str(checkout.gateway_entry), "schemas": schemas,
+        "esbuild": str(esbuild_dir),
+        "entry": str(checkout.gateway_entry),
+        "schemas": schemas,
         "workspace": {k: str(v) for k, v in checkout.workspace.items()},
         "out": f"{tmp}.cjs",
     }
@@ -187,8 +212,12 @@ def _bundle(checkout: Checkout, esbuild_dir: Path, cache: Path, node: str) -> tu
     spec_file.write_text(json.dumps(spec), encoding="utf-8")
     try:
         try:
-            stdout = _run([node, str(ADAPTER_DIR / "build.js"), str(spec_file)], bundles,
-                          f"building {checkout.gateway_name} from {checkout.root}", timeout=300)
+            stdout = _run(
+                [node, str(ADAPTER_DIR / "build.js"), str(spec_file)],
+                bundles,
+                f"building {checkout.gateway_name} from {checkout.root}",
+                timeout=300,
+            )
         except CannotRun as exc:
             raise CannotRun(f"{exc} (broken build: its sources do not compile)") from None
         externals = json.loads(stdout.strip().splitlines()[-1])["externals"]
@@ -208,8 +237,11 @@ def _versions(checkout: Checkout, names: list[str]) -> dict[str, str]:
         meta = json.loads((entry.parent.parent / "package.json").read_text(encoding="utf-8"))
         for section in ("peerDependencies", "devDependencies", "dependencies"):
             for name, rng in (meta.get(section) or {}).items():
-                if isinstance(rng, str) and not rng.startswith(("file:", "workspace:")) \
-                        and rng != "*":
+                if (
+                    isinstance(rng, str)
+                    and not rng.startswith(("file:", "workspace:"))
+                    and rng != "*"
+                ):
                     declared[name] = rng
     return {n: checkout.locked_version(n) or declared.get(n) or "latest" for n in names}
 
@@ -232,8 +264,9 @@ def prepare(
         esbuild_dir = checkout.root
     else:
         esbuild_dir = cache / f"esbuild-{ESBUILD_VERSION}"
-        _npm_install(esbuild_dir, {"esbuild": ESBUILD_VERSION}, f"esbuild {ESBUILD_VERSION}",
-                     progress)
+        _npm_install(
+            esbuild_dir, {"esbuild": ESBUILD_VERSION}, f"esbuild {ESBUILD_VERSION}", progress
+        )
     bundle, externals = _bundle(checkout, esbuild_dir, cache, node)
     if own is not None:
         missing = [n for n in externals if not (own / n / "package.json").is_file()]
@@ -249,8 +282,9 @@ def prepare(
             json.dumps([ADAPTER_VERSION, versions], sort_keys=True).encode()
         ).hexdigest()[:16]
         target = cache / f"deps-{key}"
-        _npm_install(target, versions, f"{len(versions)} packages for {checkout.gateway_name}",
-                     progress)
+        _npm_install(
+            target, versions, f"{len(versions)} packages for {checkout.gateway_name}", progress
+        )
         deps = target / "node_modules"
     run_dir = cache / "run"
     (run_dir / "logs").mkdir(parents=True, exist_ok=True)
@@ -263,8 +297,13 @@ def prepare(
         "USE_DB_GATEWAY": "true",
     }
     return LibreChatGateway(
-        checkout=checkout, argv=[node, str(ADAPTER_DIR / "adapter.js")], env=env,
-        cwd=str(run_dir), bundle=bundle, deps=deps, externals=externals,
+        checkout=checkout,
+        argv=[node, str(ADAPTER_DIR / "adapter.js")],
+        env=env,
+        cwd=str(run_dir),
+        bundle=bundle,
+        deps=deps,
+        externals=externals,
     )
 
 
@@ -286,4 +325,3 @@ def doctor_info(path: str | os.PathLike, progress: Progress | None = None) -> di
 
 
 __all__ = ["LibreChatGateway", "cache_dir", "doctor_info", "prepare"]
-
