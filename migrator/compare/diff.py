@@ -237,6 +237,8 @@ def differences(left: Any, right: Any) -> list[Difference]:
             else:
                 out.append(Difference(VALUE, path, t1, t2, doc))
     if not out and isinstance(keyed_left, dict) and keyed_left == keyed_right:
+        if not isinstance(left, list):  # a list inside a document is only reordered
+            return [Difference(ORDER, "", None, None)]
         return [Difference(ORDER, "", _ids(left), _ids(right))]
     if isinstance(left, list) and isinstance(right, list) and len(left) != len(right):
         out.insert(0, Difference(COUNT, "", len(left), len(right)))
