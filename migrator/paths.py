@@ -196,7 +196,18 @@ class Paths:
         """Why the selected gateway cannot verify ``op`` (None: it can)."""
         if self.external is None:
             return None
-        return self.external.why_not(op.name, write=op.kind == "write")
+        write = op.kind == "write"
+        why = self.external.why_not(op.name, write=write)
+        if why is None and isinstance(self.legacy, ExternalPath):
+            why = self.external.why_not(op.name, write=write, branch="legacy")
+        return why
+
+    def opinion_for(self, op: Operation) -> LegacyPath | ExternalPath | None:
+        """The second opinion on ``op``'s legacy answer, where one can be asked."""
+        own = isinstance(self.opinion, ExternalPath) and self.external is not None
+        if own and self.external.why_not(op.name, branch="legacy") is not None:  # type: ignore[union-attr]
+            return None
+        return self.opinion
 
     def offers(self, name: str) -> bool:
         """Whether the gateway offers a protocol operation such as ``counts.count``."""

@@ -182,7 +182,6 @@ def verify(
             environment["second_opinion"] = paths.opinion_note
         result = VerifyResult(started=started, environment=environment, options=options)
         run_opts = RunOptions(
-            second_opinion=paths.opinion,
             health=paths.check_alive,
             snapshot_client=paths.client if why_shared is None else None,
             timeout_s=timeout_ms / 1000,
@@ -205,6 +204,7 @@ def verify(
                 report = (
                     (lambda n, name=op.name, t=total: progress(name, n, t)) if progress else None
                 )
+                run_opts.second_opinion = paths.opinion_for(op)
                 result.ops.append(
                     run_operation(
                         op,

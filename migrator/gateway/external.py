@@ -120,6 +120,7 @@ class ExternalGateway:
         self.ops: frozenset[str] = frozenset()
         self.protocol = 1
         self.not_offered: dict[str, str] = {}
+        self.legacy_not_offered: dict[str, str] = {}  # ops the legacy branch cannot answer
         self.branches: frozenset[str] = frozenset({"gateway"})
         self.env = dict(env or {})
         self.cwd = cwd
@@ -228,9 +229,14 @@ class ExternalGateway:
         self.ops = frozenset(str(op) for op in info["ops"])
         version = info.get("protocol", 1)
         self.protocol = version if isinstance(version, int) and version >= 1 else 1
-        reasons = info.get("not_offered")
-        if isinstance(reasons, dict):
-            self.not_offered = {str(k): str(v) for k, v in reasons.items()}
+        for key, target in (("not_offered", self.not_offered), ("legacy_not_offered", None)):
+            reasons = info.get(key)
+            if isinstance(reasons, dict):
+                values = {str(k): str(v) for k, v in reasons.items()}
+                if target is None:
+                    self.legacy_not_offered = values
+                else:
+                    target.update(values)
         branches = info.get("branches")
         if isinstance(branches, list) and branches:
             self.branches = frozenset(str(b) for b in branches)
@@ -254,8 +260,14 @@ class ExternalGateway:
     def supports(self, op_name: str) -> bool:
         return op_name in self.ops
 
-    def why_not(self, op_name: str, *, write: bool = False) -> str | None:
-        """Why this gateway cannot be asked ``op_name`` (None: it can)."""
+    def why_not(self, op_name: str, *, write: bool = False, branch: str = "gateway") -> str | None:
+        """Why this gateway (or its ``branch="legacy"``) cannot be asked ``op_name``."""
+        if branch == "legacy":
+            if "legacy" not in self.branches:
+                return "the gateway process has no legacy branch"
+            reason = self.legacy_not_offered.get(op_name)
+            if reason is not None:
+                return f"the application's legacy branch cannot answer it: {reason}"
         if op_name not in self.ops:
             reason = self.not_offered.get(op_name)
             return (
