@@ -14,10 +14,11 @@ from pymongo.errors import PyMongoError
 
 from migrator import __version__, db, embedded, settings
 from migrator.errors import CannotRun, ConfigError, MigratorError
+from migrator.secrets import mask_text
 
 
 def _fail(exc: MigratorError) -> None:
-    click.echo(f"error: {exc}", err=True)
+    click.echo(f"error: {mask_text(str(exc))}", err=True)
     sys.exit(exc.exit_code)
 
 
@@ -149,7 +150,7 @@ class _OneLineErrors(click.Group):
             code = super().main(*args, **kwargs)
         except click.UsageError as exc:
             where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
-            click.echo(f"error: {exc.format_message()}{where}", err=True)
+            click.echo(f"error: {mask_text(exc.format_message())}{where}", err=True)
             sys.exit(2)
         except click.Abort:
             click.echo("interrupted", err=True)

@@ -16,6 +16,7 @@ from bson import json_util
 from tabulate import tabulate
 
 from migrator.errors import ConfigError
+from migrator.secrets import mask_text
 
 FORMATS = ("md", "json", "junit")
 EXAMPLE_CHARS = 600
@@ -47,8 +48,9 @@ def stamp(now: datetime | None = None) -> str:
 
 
 def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` (secrets masked: the last net under every report) via a temporary name."""
     tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(text)
+    tmp.write_text(mask_text(text))
     tmp.replace(path)
     return path
 
