@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from click.core import ParameterSource
 from pymongo.errors import PyMongoError
 
 from migrator import __version__, db, embedded, settings
@@ -92,8 +93,12 @@ def connection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _settings(kw: dict[str, Any]) -> settings.Settings:
+    mongo_uri = kw.pop("mongo_uri")
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.get_parameter_source("mongo_uri") is ParameterSource.ENVIRONMENT:
+        mongo_uri = None  # $MONGO_URI: resolve() ranks it below --env-file (and checks it)
     return settings.resolve(
-        mongo_uri=kw.pop("mongo_uri"),
+        mongo_uri=mongo_uri,
         db=kw.pop("db_name"),
         gateway_uri=kw.pop("gateway_uri"),
         gateway_db=kw.pop("gateway_db"),
