@@ -479,19 +479,26 @@ class _bar:
 
 @main.command()
 @connection_options
+@click.option(
+    "--force", is_flag=True, help="Also drop scratch databases of runs that are still going."
+)
 @handle_errors
-def clean(**kw: Any) -> None:
-    """Drop every scratch database (migrator_scratch_*) the tool left on the server."""
-    from migrator import sandbox
+def clean(force: bool, **kw: Any) -> None:
+    """Drop the scratch databases (migrator_scratch_*) of runs that are gone; a running
+    run's are left (with a line saying so) unless --force."""
+    from migrator import scratch
 
     cfg = _settings(kw)
     with db.server(cfg.mongo_uri, data_dir=cfg.data_dir) as srv:
         client = srv.client()
         db.ping(client, srv.uri)
-        dropped = sandbox.drop_leftovers(client, everything=True)
+        swept = scratch.sweep(client, force=force)
+    dropped = swept.dropped
     click.echo(
         f"dropped {len(dropped)} scratch databases" + (": " + ", ".join(dropped) if dropped else "")
     )
+    for name, why in swept.spared:
+        click.echo(f"left {name}: {why} (--force drops it)")
 
 
 # --- preflight / demo (issue #8) ------------------------------------------------------------

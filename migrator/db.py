@@ -236,9 +236,12 @@ def scratch_name(purpose: str) -> str:
 
 def probe_features(client: MongoClient) -> Features:
     """Try each optional feature in a scratch database, then drop it."""
+    from migrator.scratch import claim
+
     name = scratch_name("probe")
     db = client[name]
     try:
+        claim(db)  # its owner, so `migrator clean` leaves a running probe alone
         db.probe.insert_one({"n": 1})
         transactions = _works(lambda: _abort_transaction(client, db))
         snapshot = _works(lambda: _snapshot_read(client, db))
