@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
+from click.testing import CliRunner
 
 from migrator import db
+from migrator.cli import main
 from migrator.secrets import mask_text, mask_uri
 
 # (URI, secrets that must not survive, text that must survive)
@@ -81,3 +87,117 @@ def test_mask_text_in_json_markdown_and_stderr() -> None:
     assert '"tokenCredits": 100' in out
     assert '=***", "tokenCredits"' in out
     assert mask_text(out) == out  # idempotent
+
+
+# --- every secret form through every command ------------------------------------------------
+
+UNREACHABLE = "127.0.0.1:9"  # connection refused: the commands end with exit 3
+COMMANDS = ["doctor", "verify", "counts", "bench", "preflight"]
+LEAKY = f"{sys.executable} {Path(__file__).parent / 'data' / 'leaky_gateway.py'}"
+TINY_CONFIG = (
+    '[verify]\nops = ["auth.count_users"]\nsamples = 1\nwrites = false\n'
+    '[counts]\ncollections = ["users"]\n'
+    '[bench]\nops = ["auth.count_users"]\npairs = 3\nwarmup = 0\n'
+)
+
+
+def _command_args(command: str, out: Path) -> list[str]:
+    """The smallest run of each command."""
+    if command == "doctor":
+        return []
+    if command == "verify":
+        return ["--ops", "auth.count_users", "--samples", "1", "--no-calibrate", "--out", str(out)]
+    if command == "counts":
+        return ["--collections", "users", "--out", str(out)]  # history: out/counts-history.jsonl
+    if command == "bench":
+        args = ["--ops", "auth.count_users", "--pairs", "3", "--warmup", "0", "--samples", "1"]
+        return [*args, "--out", str(out)]
+    config = out.parent / "tiny.toml"
+    config.write_text(TINY_CONFIG)
+    return ["--config", str(config), "--out", str(out)]
+
+
+def _with_options(uri: str, options: str) -> str:
+    """``uri`` (the embedded server's) on database ``db`` with extra query options."""
+    parts = urlsplit(uri)
+    query = "&".join(q for q in (parts.query, options) if q)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def _cases(
+    tmp: Path, server_uri: str, db_name: str
+) -> list[tuple[str, list[str], list[str], set[int]]]:
+    """(case, connection arguments, secrets, acceptable exit codes)."""
+    env = tmp / ".env"
+    env.write_text(
+        "# LibreChat\n"
+        f'MONGO_URI="mongodb://admin:EnvS3cret@{UNREACHABLE}/LibreChat" # prod, do not commit\n'
+    )
+    tok = "AWS_SESSION_TOKEN:Tok3nS3cret%2Fx%2By%3D"  # a token as a URI carries it
+    reachable = _with_options(server_uri, f"authMechanismProperties={tok}")
+    gateway = _with_options(server_uri, "authMechanismProperties=AWS_SESSION_TOKEN:GwTok3nS3cret")
+    return [
+        (
+            "upper-case scheme",
+            ["--mongo-uri", f"MONGODB://admin:UpperS3cret@{UNREACHABLE}/LibreChat"],
+            ["UpperS3cret"],
+            {2},
+        ),
+        (
+            "@ in the password",
+            ["--mongo-uri", f"mongodb://admin:p@ssAtS3cret@{UNREACHABLE}/LibreChat"],
+            ["ssAtS3cret"],
+            {2},
+        ),
+        ("quoted .env value with a comment", ["--env-file", str(env)], ["EnvS3cret"], {3}),
+        (
+            "query-string secrets, unreachable",
+            [
+                "--mongo-uri",
+                f"mongodb://{UNREACHABLE}/LibreChat?tls=true&tlsCertificateKeyFilePassword=PemS3cret"
+                f"&authMechanismProperties={tok}",
+            ],
+            ["PemS3cret", "Tok3nS3cret"],
+            {3},
+        ),
+        (
+            "query-string secrets, reports written",
+            ["--mongo-uri", reachable, "--db", db_name, "--gateway-uri", gateway],
+            ["Tok3nS3cret", "GwTok3nS3cret"],
+            {0, 1},
+        ),
+        (
+            "external gateway quoting its URI on stderr",
+            ["--mongo-uri", reachable, "--db", db_name, "--gateway-cmd", LEAKY],
+            ["Tok3nS3cret"],
+            {3},
+        ),
+    ]
+
+
+def test_no_secret_reaches_any_output_or_file(mongo_server, seeded_db, tmp_path: Path) -> None:
+    """Each secret form through every command: stdout, stderr, every report and history file."""
+    seen: list[str] = []
+    for case, conn, secrets, codes in _cases(tmp_path, mongo_server.uri, seeded_db.name):
+        for command in COMMANDS:
+            if command == "doctor" and "--gateway-cmd" in conn:
+                continue  # doctor runs no gateway
+            out = tmp_path / f"{case.replace(' ', '_')}-{command}" / "reports"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            args = [command, *conn, *_command_args(command, out)]
+            result = CliRunner(env={"MONGO_URI": None}).invoke(main, args)
+            where = f"{case} / {command}"
+            assert result.exit_code in codes, (where, result.output, result.stderr)
+            assert "Traceback" not in result.output + result.stderr, where
+            texts = {"stdout": result.stdout, "stderr": result.stderr}
+            files = [p for p in out.parent.rglob("*") if p.is_file() and p.suffix != ".png"]
+            texts.update({str(p): p.read_text(errors="replace") for p in files})
+            if codes == {0, 1}:
+                has_json = any(p.suffix == ".json" for p in files)
+                assert has_json or command == "doctor", (where, result.output)
+                assert "***" in "".join(texts.values()), where  # the URI is there, masked
+            for name, text in texts.items():
+                for secret in secrets:
+                    assert secret not in text, (where, name, text[:2000])
+            seen.append(where)
+    assert len(seen) == 6 * 5 - 1
