@@ -140,7 +140,7 @@ def _check_globs(globs: list[Any], where: str) -> None:
     names = list(services.catalog())
     for glob in globs:
         if not isinstance(glob, str):
-            raise ConfigError(f'{where} must be a list of operation globs, got {glob!r} in it')
+            raise ConfigError(f"{where} must be a list of operation globs, got {glob!r} in it")
         if not any(fnmatchcase(name, glob) for name in names):
             raise ConfigError(
                 f"{where}: {glob!r} matches no operation; expected globs over `migrator ops` "

@@ -62,9 +62,7 @@ def _record(line: str, where: str, catalog: dict[str, Operation]) -> tuple[str, 
         extra = sorted(set(args) - allowed)
         if extra:
             takes = ", ".join(sorted(allowed)) or "no arguments"
-            raise ConfigError(
-                f"{where}: {op_name} has no argument {extra[0]!r}; it takes {takes}"
-            )
+            raise ConfigError(f"{where}: {op_name} has no argument {extra[0]!r}; it takes {takes}")
     return op_name, dict(args)
 
 

@@ -133,7 +133,7 @@ def load_rules(path: str, catalog: Iterable[str] | None = None) -> list[tuple[st
         if not any(fnmatch.fnmatchcase(name, glob) for name in names):
             raise ConfigError(
                 f"{where}: ops = {glob!r} matches no operation; expected a glob over "
-                "`migrator ops` names, e.g. \"conversations.*\" or \"*.list_page\""
+                '`migrator ops` names, e.g. "conversations.*" or "*.list_page"'
             )
         out.append((glob, _checked(entry, where)))
     return out
