@@ -12,11 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from click.core import ParameterSource
 from pymongo.errors import PyMongoError
 
 from migrator import __version__, db, embedded, settings
 from migrator.errors import CannotRun, ConfigError, MigratorError
 from migrator.progress import Progress
+from migrator.secrets import mask_text
 
 # An interrupted run (Ctrl-C, SIGTERM) could not run to the end: partial reports, exit 3.
 INTERRUPTED = CannotRun.exit_code
@@ -27,7 +29,7 @@ def _terminate(signum: int, frame: Any) -> None:
 
 
 def _fail(exc: MigratorError) -> None:
-    click.echo(f"error: {exc}", err=True)
+    click.echo(f"error: {mask_text(str(exc))}", err=True)
     sys.exit(exc.exit_code)
 
 
@@ -101,8 +103,12 @@ def connection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _settings(kw: dict[str, Any]) -> settings.Settings:
+    mongo_uri = kw.pop("mongo_uri")
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.get_parameter_source("mongo_uri") is ParameterSource.ENVIRONMENT:
+        mongo_uri = None  # $MONGO_URI: resolve() ranks it below --env-file (and checks it)
     return settings.resolve(
-        mongo_uri=kw.pop("mongo_uri"),
+        mongo_uri=mongo_uri,
         db=kw.pop("db_name"),
         gateway_uri=kw.pop("gateway_uri"),
         gateway_db=kw.pop("gateway_db"),
@@ -163,7 +169,7 @@ class _OneLineErrors(click.Group):
             code = super().main(*args, **kwargs)
         except click.UsageError as exc:
             where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
-            click.echo(f"error: {exc.format_message()}{where}", err=True)
+            click.echo(f"error: {mask_text(exc.format_message())}{where}", err=True)
             sys.exit(2)
         except click.Abort:
             click.echo("error: interrupted", err=True)
@@ -447,19 +453,26 @@ def verify(
 
 @main.command()
 @connection_options
+@click.option(
+    "--force", is_flag=True, help="Also drop scratch databases of runs that are still going."
+)
 @handle_errors
-def clean(**kw: Any) -> None:
-    """Drop every scratch database (migrator_scratch_*) the tool left on the server."""
-    from migrator import sandbox
+def clean(force: bool, **kw: Any) -> None:
+    """Drop the scratch databases (migrator_scratch_*) of runs that are gone; a running
+    run's are left (with a line saying so) unless --force."""
+    from migrator import scratch
 
     cfg = _settings(kw)
     with db.server(cfg.mongo_uri, data_dir=cfg.data_dir) as srv:
         client = srv.client()
         db.ping(client, srv.uri)
-        dropped = sandbox.drop_leftovers(client, everything=True)
+        swept = scratch.sweep(client, force=force)
+    dropped = swept.dropped
     click.echo(
         f"dropped {len(dropped)} scratch databases" + (": " + ", ".join(dropped) if dropped else "")
     )
+    for name, why in swept.spared:
+        click.echo(f"left {name}: {why} (--force drops it)")
 
 
 # --- preflight / demo (issue #8) ------------------------------------------------------------

@@ -34,6 +34,7 @@ from migrator import model
 from migrator.errors import ConfigError, server_lost
 from migrator.gateway import DbGateway
 from migrator.gateway.repositories import REGISTRY, repository_class
+from migrator.inputs import read_text
 from migrator.paths import GatewayChoice, open_paths
 from migrator.settings import Settings
 
@@ -462,10 +463,7 @@ class JsonlHistory:
     def load(self) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []
-        try:
-            text = self.path.read_text()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read --history {self.path}: {exc}") from None
+        text = read_text(self.path, "--history")
         records = []
         for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():

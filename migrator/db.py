@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -27,7 +26,7 @@ from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.errors import ConfigurationError, OperationFailure, PyMongoError
 
-from migrator import embedded
+from migrator import embedded, secrets
 from migrator.errors import CannotRun, ConfigError
 
 DEFAULT_DB = "LibreChat"
@@ -38,10 +37,10 @@ EMBEDDED_OPTIONS = {"connectTimeoutMS": 120_000, "socketTimeoutMS": 120_000}
 
 
 def mask_uri(uri: str | None) -> str:
-    """The URI with its password replaced by ``***`` (safe for reports and logs)."""
+    """The URI with its password and secret options masked (``migrator.secrets``)."""
     if not uri:
         return "(embedded default)"
-    return re.sub(r"^(mongodb(?:\+srv)?://[^:/@]+):[^@]*@", r"\1:***@", uri)
+    return secrets.mask_uri(uri)
 
 
 def db_name_from_uri(uri: str | None) -> str | None:
@@ -90,7 +89,9 @@ class Server:
         try:
             client: MongoClient = MongoClient(self.uri, **opts)
         except (ConfigurationError, ValueError) as exc:
-            raise ConfigError(f"invalid MongoDB URI {mask_uri(self.uri)}: {exc}") from None
+            raise ConfigError(
+                f"invalid MongoDB URI {mask_uri(self.uri)}: {secrets.mask_text(str(exc))}"
+            ) from None
         if self.kind_hint is None and _is_embedded(client):
             # An explicit URI that leads to the embedded engine (e.g. `server start`'s): it
             # serves one command at a time, so give it the same long timeouts.
@@ -203,12 +204,17 @@ def ping(client: MongoClient, uri: str) -> None:
     except OperationFailure as exc:
         if exc.code in (13, 18):
             raise CannotRun(
-                f"authentication failed for {mask_uri(uri)}: {exc.details.get('errmsg', exc)}"
+                f"authentication failed for {mask_uri(uri)}: "
+                f"{secrets.mask_text(str(exc.details.get('errmsg', exc)))}"
             ) from None
-        raise CannotRun(f"server at {mask_uri(uri)} refused ping: {exc}") from None
+        raise CannotRun(
+            f"server at {mask_uri(uri)} refused ping: {secrets.mask_text(str(exc))}"
+        ) from None
     except PyMongoError as exc:
         reason = str(exc).split(",")[0].split(" (configured timeouts")[0]
-        raise CannotRun(f"cannot reach MongoDB at {mask_uri(uri)}: {reason}") from None
+        raise CannotRun(
+            f"cannot reach MongoDB at {mask_uri(uri)}: {secrets.mask_text(reason)}"
+        ) from None
 
 
 def server_info(client: MongoClient, uri: str, *, features: bool = False) -> ServerInfo:
@@ -230,9 +236,12 @@ def scratch_name(purpose: str) -> str:
 
 def probe_features(client: MongoClient) -> Features:
     """Try each optional feature in a scratch database, then drop it."""
+    from migrator.scratch import claim
+
     name = scratch_name("probe")
     db = client[name]
     try:
+        claim(db)  # its owner, so `migrator clean` leaves a running probe alone
         db.probe.insert_one({"n": 1})
         transactions = _works(lambda: _abort_transaction(client, db))
         snapshot = _works(lambda: _snapshot_read(client, db))

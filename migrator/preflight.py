@@ -44,6 +44,7 @@ from typing import Any
 
 from migrator import report
 from migrator.errors import ConfigError
+from migrator.inputs import read_text
 from migrator.paths import BUILTIN, GatewayChoice
 from migrator.settings import Settings
 
@@ -89,9 +90,7 @@ def load_config(path: str | Path | None) -> dict[str, dict[str, Any]]:
     if path is not None:
         p = Path(path)
         try:
-            data = tomllib.loads(p.read_text())
-        except OSError as exc:
-            raise ConfigError(f"cannot read --config {p}: {exc.strerror or exc}") from None
+            data = tomllib.loads(read_text(p, "--config"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"--config {p} is not valid TOML: {exc}") from None
     out: dict[str, dict[str, Any]] = {}
@@ -122,6 +121,8 @@ def load_config(path: str | Path | None) -> dict[str, dict[str, Any]]:
                     f"--config: [{section}] {key} must not be negative, got {value!r}"
                 )
             out[section][key] = value
+    for section in ("verify", "bench"):
+        _check_globs(out[section]["ops"], f"--config: [{section}] ops")
     if out["verify"]["samples"] < 1 or out["bench"]["pairs"] < 1:
         raise ConfigError("--config: [verify] samples and [bench] pairs must be at least 1")
     if out["verify"]["require"] not in ("all", "offered"):
@@ -130,6 +131,23 @@ def load_config(path: str | Path | None) -> dict[str, dict[str, Any]]:
             f"got {out['verify']['require']!r}"
         )
     return out
+
+
+def _check_globs(globs: list[Any], where: str) -> None:
+    """Each entry a string that matches some operation of the catalog."""
+    from fnmatch import fnmatchcase
+
+    from migrator import services
+
+    names = list(services.catalog())
+    for glob in globs:
+        if not isinstance(glob, str):
+            raise ConfigError(f"{where} must be a list of operation globs, got {glob!r} in it")
+        if not any(fnmatchcase(name, glob) for name in names):
+            raise ConfigError(
+                f"{where}: {glob!r} matches no operation; expected globs over `migrator ops` "
+                'names, e.g. "auth.*"'
+            )
 
 
 def gateway_choice(config: dict[str, dict[str, Any]], given: GatewayChoice) -> GatewayChoice:

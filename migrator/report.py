@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from bson import json_util
 from tabulate import tabulate
 
 from migrator.errors import ConfigError
+from migrator.secrets import mask_text
 
 FORMATS = ("md", "json", "junit")
 EXAMPLE_CHARS = 600
@@ -42,13 +44,27 @@ def parse_formats(value: str) -> tuple[str, ...]:
     return chosen
 
 
+# This process's run id: report names stay unique when runs start in the same second.
+RUN_ID = uuid.uuid4().hex[:6]
+_issued: set[str] = set()
+
+
 def stamp(now: datetime | None = None) -> str:
-    return (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+    """``<UTC time>-<run id>`` for a report set's name; unique per call in this process too
+    (``-2``, ``-3``… when a set of the same second was already named)."""
+    base = f"{(now or datetime.now(UTC)).strftime('%Y%m%d-%H%M%S')}-{RUN_ID}"
+    name, n = base, 1
+    while name in _issued:
+        n += 1
+        name = f"{base}-{n}"
+    _issued.add(name)
+    return name
 
 
 def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` (secrets masked: the last net under every report) via a temporary name."""
     tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(text)
+    tmp.write_text(mask_text(text))
     tmp.replace(path)
     return path
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import platform
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,10 +28,10 @@ from migrator.db import SCRATCH_PREFIX
 from migrator.errors import server_lost
 from migrator.gateway.repository import utcnow
 from migrator.runner import OpResult
+from migrator.scratch import META, claim, sweep
 from migrator.services.base import Args, Operation
 
 BYSTANDERS = 8  # documents of other owners copied along, so an unscoped write shows
-META = "_migrator_meta"
 FRESH = "<written during the run>"
 
 
@@ -45,29 +44,8 @@ def new_run_id() -> str:
 
 
 def drop_leftovers(client: MongoClient, *, everything: bool = False) -> list[str]:
-    """Drop scratch databases of runs that are gone (this host, dead pid), or all of them."""
-    dropped = []
-    for name in client.list_database_names():
-        if not name.startswith(SCRATCH_PREFIX):
-            continue
-        meta = client[name][META].find_one({}) or {}
-        pid, host = meta.get("pid"), meta.get("host")
-        stale = host == platform.node() and pid is not None and not _alive(int(pid))
-        old = meta.get("started") is not None and (utcnow() - meta["started"]).days >= 1
-        if everything or stale or old or not meta:
-            client.drop_database(name)
-            dropped.append(name)
-    return dropped
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """Drop scratch databases whose owning process is gone (``migrator.scratch``), or all."""
+    return sweep(client, force=everything).dropped
 
 
 @contextmanager
@@ -77,9 +55,7 @@ def sandboxes(client: MongoClient, run: str) -> Iterator[tuple[Database, Databas
     dbs = (client[names[0]], client[names[1]])
     try:
         for scratch in dbs:
-            scratch[META].insert_one(
-                {"pid": os.getpid(), "host": platform.node(), "started": utcnow()}
-            )
+            claim(scratch)
             model.ensure_indexes(scratch)
         yield dbs
     finally:

@@ -9,29 +9,87 @@ from pathlib import Path
 
 from migrator.db import DEFAULT_DB, db_name_from_uri, mask_uri
 from migrator.errors import ConfigError
+from migrator.inputs import read_text
 
-_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+_ENV_KEY = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*=[ \t]*")
+_INLINE_COMMENT = re.compile(r"\s#")
+URI_EXPECTED = "expected a mongodb:// or mongodb+srv:// URI"
+
+
+@dataclass(frozen=True)
+class EnvFile:
+    """A parsed `.env`: each key's value and line; ``problems`` for values that could not be
+    read (raised only when the tool needs that key: other keys are LibreChat's business)."""
+
+    path: Path
+    values: dict[str, str]
+    lines: dict[str, int]
+    problems: dict[str, str]
+
+    def get(self, key: str) -> str | None:
+        if key in self.problems:
+            where = f"--env-file {self.path} line {self.lines[key]}"
+            raise ConfigError(f"{where}: {self.problems[key]}")
+        return self.values.get(key)
+
+
+def _closing(body: str, quote: str) -> int:
+    """Index of the first unescaped ``quote`` in ``body``, or -1."""
+    i = 0
+    while i < len(body):
+        if body[i] == "\\" and quote == '"':
+            i += 2
+            continue
+        if body[i] == quote:
+            return i
+        i += 1
+    return -1
+
+
+def parse_env(text: str, path: Path) -> EnvFile:
+    """dotenv's syntax (LibreChat reads its `.env` with dotenv): ``KEY=value``, ``export``,
+    ``#`` comments (after a value: preceded by a space), values in ``'``, ``"`` or backticks,
+    possibly over several lines, followed by an optional comment. The last of a key wins."""
+    values: dict[str, str] = {}
+    lines: dict[str, int] = {}
+    problems: dict[str, str] = {}
+    rows = text.splitlines()
+    i = 0
+    while i < len(rows):
+        line, number = rows[i], i + 1
+        i += 1
+        m = _ENV_KEY.match(line)
+        if not m or line.lstrip().startswith("#"):
+            continue
+        key, raw = m.group(1), line[m.end() :]
+        lines[key] = number
+        problems.pop(key, None)
+        if raw[:1] in ("'", '"', "`"):
+            quote, body = raw[0], raw[1:]
+            end = _closing(body, quote)
+            while end < 0 and i < len(rows):  # a quoted value may span lines
+                body += "\n" + rows[i]
+                i += 1
+                end = _closing(body, quote)
+            if end < 0:
+                problems[key] = f"{key}'s value opens a {quote} quote that is never closed"
+                continue
+            value, rest = body[:end], body[end + 1 :].strip()
+            if rest and not rest.startswith("#"):
+                problems[key] = (
+                    f"unexpected {rest[:20]!r} after {key}'s closing {quote} quote; "
+                    "expected only a # comment"
+                )
+                continue
+            values[key] = value.replace("\\n", "\n") if quote == '"' else value
+        else:
+            values[key] = _INLINE_COMMENT.split(raw, maxsplit=1)[0].strip()
+    return EnvFile(path, values, lines, problems)
 
 
 def read_env_file(path: str | os.PathLike) -> dict[str, str]:
-    """Parse a LibreChat `.env` (KEY=VALUE, quotes, `#` comments, `export`). Never writes it."""
-    p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as exc:
-        raise ConfigError(f"cannot read --env-file {p}: {exc.strerror or exc}") from None
-    values: dict[str, str] = {}
-    for line in text.splitlines():
-        m = _ENV_LINE.match(line)
-        if not m or line.lstrip().startswith("#"):
-            continue
-        key, raw = m.groups()
-        if raw[:1] in ("'", '"') and raw.endswith(raw[0]) and len(raw) >= 2:
-            value = raw[1:-1]
-        else:
-            value = raw.split(" #", 1)[0].strip()
-        values[key] = value
-    return values
+    """Parse a LibreChat `.env` (see :func:`parse_env`). Never writes it."""
+    return parse_env(read_text(path, "--env-file"), Path(path)).values
 
 
 @dataclass(frozen=True)
@@ -71,13 +129,37 @@ def resolve(
     """Options win over `--env-file`, which wins over the process environment."""
     env = dict(os.environ if environ is None else environ)
     use_gateway = env.get("USE_DB_GATEWAY")
-    if env_file is not None:
-        file_values = read_env_file(env_file)
-        if "MONGO_URI" not in file_values:
+    # An empty value given on purpose is a mistake, never a silent fall-back to the embedded
+    # engine: the one that would be used is checked.
+    parsed = parse_env(read_text(env_file, "--env-file"), Path(env_file)) if env_file else None
+    if parsed is not None:
+        file_gateway = parsed.get("USE_DB_GATEWAY")
+        use_gateway = use_gateway if file_gateway is None else file_gateway
+    if mongo_uri is not None:
+        if not mongo_uri.strip():
+            raise ConfigError(f"--mongo-uri is empty; {URI_EXPECTED}")
+        uri: str | None = mongo_uri
+    elif parsed is not None:
+        uri = parsed.get("MONGO_URI")
+        if uri is None:
             raise ConfigError(f"--env-file {env_file} has no MONGO_URI line")
-        env["MONGO_URI"] = file_values["MONGO_URI"]
-        use_gateway = file_values.get("USE_DB_GATEWAY", use_gateway)
-    uri = mongo_uri or env.get("MONGO_URI") or None
+        if not uri.strip():
+            raise ConfigError(
+                f"--env-file {env_file} line {parsed.lines['MONGO_URI']}: MONGO_URI is empty; "
+                f"{URI_EXPECTED} (leave out --env-file to use the embedded engine)"
+            )
+    elif "MONGO_URI" in env:
+        uri = env["MONGO_URI"]
+        if not uri.strip():
+            raise ConfigError(
+                f"MONGO_URI is set but empty in the environment; {URI_EXPECTED} "
+                "(unset it to use the embedded engine)"
+            )
+    else:
+        uri = None
+    if gateway_uri is not None and not gateway_uri.strip():
+        raise ConfigError(f"--gateway-uri is empty; {URI_EXPECTED}")
+    uri = uri.strip() if uri else None
     name = db or db_name_from_uri(uri) or DEFAULT_DB
     g_name = gateway_db or db_name_from_uri(gateway_uri) or name
     for label, value in (("--db", name), ("--gateway-db", g_name)):

@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from bson import json_util
@@ -20,10 +19,10 @@ from bson import json_util
 from migrator import services
 from migrator.compare.rules import Rules, load_rules
 from migrator.errors import ConfigError, server_lost
-from migrator.gateway.external import decode
 from migrator.paths import GatewayChoice, Paths, open_paths
+from migrator.replay import read_replay  # re-exported: migrator.verify.read_replay
 from migrator.runner import OpResult, RunOptions, run_operation
-from migrator.services.base import Args, Operation, Sampler
+from migrator.services.base import Operation, Sampler
 from migrator.settings import Settings
 
 SCHEMA_VERSION = 1
@@ -84,26 +83,6 @@ class VerifyResult:
             if self.require == "offered" and not self.blocking:
                 line += ' — accepted (require = "offered")'
         return line
-
-
-def read_replay(path: str | Path) -> dict[str, list[Args]]:
-    """Recorded calls, one JSON line each: ``{"op", "args", "at"}``, BSON as Extended JSON."""
-    calls: dict[str, list[Args]] = {}
-    try:
-        lines = Path(path).read_text().splitlines()
-    except OSError as exc:
-        raise ConfigError(f"cannot read --replay {path}: {exc.strerror or exc}") from None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = decode(line)
-            calls.setdefault(str(record["op"]), []).append(dict(record.get("args") or {}))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(
-                f'--replay {path} line {number} is not a call record {{"op", "args", "at"}}: {exc}'
-            ) from None
-    return calls
 
 
 def rules_for(op: Operation, file_rules: list[tuple[str, Rules]]) -> Rules:

@@ -168,6 +168,9 @@ def test_leftover_scratch_databases_are_dropped(mongo_server, mongo_client) -> N
         dropped = sandbox.drop_leftovers(mongo_client)
         assert dead in dropped and live not in dropped
         result = CliRunner().invoke(main, ["clean", "--mongo-uri", mongo_server.uri])
+        assert result.exit_code == 0 and f"left {live}: owner pid" in result.output
+        assert live in mongo_client.list_database_names()  # its owner (this process) runs
+        result = CliRunner().invoke(main, ["clean", "--force", "--mongo-uri", mongo_server.uri])
         assert result.exit_code == 0 and live in result.output
         assert not [n for n in mongo_client.list_database_names() if n.startswith(SCRATCH_PREFIX)]
     finally:

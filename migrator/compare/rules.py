@@ -5,7 +5,14 @@ An operation declares its defaults; a rules file (TOML or YAML) adds to them per
 
 from __future__ import annotations
 
+import fnmatch
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from migrator.errors import ConfigError
+from migrator.inputs import read_text
 
 
 @dataclass(frozen=True)
@@ -43,54 +50,90 @@ _FIELDS = {
 }
 
 
-def load_rules(path: str) -> list[tuple[str, Rules]]:
+_LISTS = ("ignore", "volatile", "objectid_as_str")  # lists of path globs
+_TABLES = {"unordered": str, "tolerance": (int, float)}  # path glob -> key field / tolerance
+_FLAGS = ("datetime_ms", "numeric_types")
+
+
+def _checked(entry: dict[str, Any], where: str) -> Rules:
+    """One rule table as Rules; a value of the wrong shape is an error, never coerced."""
+    for key in _LISTS:
+        value = entry.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f'{where}: {key} must be a list of path globs, e.g. ["updatedAt"]')
+    for key, kind in _TABLES.items():
+        value = entry.get(key, {})
+        ok = isinstance(value, dict) and all(
+            isinstance(v, kind) and not isinstance(v, bool) for v in value.values()
+        )
+        if not ok:
+            want = "a key field name" if kind is str else "a number"
+            raise ConfigError(f"{where}: {key} must be a table of path glob = {want}")
+    for key in _FLAGS:
+        if not isinstance(entry.get(key, True), bool):
+            raise ConfigError(f"{where}: {key} must be true or false")
+    return Rules(
+        ignore=tuple(entry.get("ignore", ())),
+        unordered={str(k): v for k, v in entry.get("unordered", {}).items()},
+        volatile=tuple(entry.get("volatile", ())),
+        tolerance={str(k): float(v) for k, v in entry.get("tolerance", {}).items()},
+        datetime_ms=entry.get("datetime_ms", True),
+        numeric_types=entry.get("numeric_types", True),
+        objectid_as_str=tuple(entry.get("objectid_as_str", ())),
+    )
+
+
+def load_rules(path: str, catalog: Iterable[str] | None = None) -> list[tuple[str, Rules]]:
     """A rules file: ``[[rule]]`` tables (TOML) or a ``rule:`` list (YAML), each with an ``ops``
-    glob and any Rules field. Errors name the file, the rule and the fix."""
+    glob and any Rules field. Errors name the file, the rule and the fix; an ``ops`` glob that
+    matches no operation of ``catalog`` (default: the service catalog) is one too."""
     import tomllib
-    from pathlib import Path
 
     import yaml
 
-    from migrator.errors import ConfigError
-
     p = Path(path)
+    text = read_text(p, "--rules")
+    is_yaml = p.suffix in (".yaml", ".yml")
     try:
-        text = p.read_text()
-    except OSError as exc:
-        raise ConfigError(f"cannot read --rules {p}: {exc.strerror or exc}") from None
-    try:
-        data = yaml.safe_load(text) if p.suffix in (".yaml", ".yml") else tomllib.loads(text)
+        data = yaml.safe_load(text) if is_yaml else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         first = str(exc).splitlines()[0]
         raise ConfigError(
-            f"--rules {p} is not valid {p.suffix.lstrip('.') or 'TOML'}: {first}"
+            f"--rules {p} is not valid {'YAML' if is_yaml else 'TOML'}: {first}"
         ) from None
-    entries = (data or {}).get("rule", [])
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"--rules {p}: expected `rule` tables at the top level")
+    unknown_top = sorted(set(data) - {"rule"})
+    if unknown_top:
+        raise ConfigError(f"--rules {p}: unknown top-level key {unknown_top[0]!r}; expected `rule`")
+    entries = data.get("rule", [])
     if not isinstance(entries, list):
         raise ConfigError(f"--rules {p}: `rule` must be a list of tables")
+    if catalog is None:
+        from migrator import services
+
+        catalog = services.catalog()
+    names = sorted(catalog)
     out: list[tuple[str, Rules]] = []
     for i, entry in enumerate(entries, 1):
+        where = f"--rules {p}: rule {i}"
         if not isinstance(entry, dict):
-            raise ConfigError(f"--rules {p}: rule {i} must be a table")
+            raise ConfigError(f"{where} must be a table")
         unknown = set(entry) - _FIELDS
         if unknown:
             raise ConfigError(
-                f"--rules {p}: rule {i} has unknown key {sorted(unknown)[0]!r}; "
+                f"{where} has unknown key {sorted(unknown)[0]!r}; "
                 f"allowed: {', '.join(sorted(_FIELDS))}"
             )
-        try:
-            rules = Rules(
-                ignore=tuple(map(str, entry.get("ignore", ()))),
-                unordered={str(k): str(v) for k, v in dict(entry.get("unordered", {})).items()},
-                volatile=tuple(map(str, entry.get("volatile", ()))),
-                tolerance={str(k): float(v) for k, v in dict(entry.get("tolerance", {})).items()},
-                datetime_ms=bool(entry.get("datetime_ms", True)),
-                numeric_types=bool(entry.get("numeric_types", True)),
-                objectid_as_str=tuple(map(str, entry.get("objectid_as_str", ()))),
-            )
-        except (TypeError, ValueError) as exc:
+        glob = entry.get("ops", "*")
+        if not isinstance(glob, str):
+            raise ConfigError(f'{where}: ops must be one operation glob, e.g. "conversations.*"')
+        if not any(fnmatch.fnmatchcase(name, glob) for name in names):
             raise ConfigError(
-                f"--rules {p}: rule {i} has a value of the wrong type: {exc}"
-            ) from None
-        out.append((str(entry.get("ops", "*")), rules))
+                f"{where}: ops = {glob!r} matches no operation; expected a glob over "
+                '`migrator ops` names, e.g. "conversations.*" or "*.list_page"'
+            )
+        out.append((glob, _checked(entry, where)))
     return out

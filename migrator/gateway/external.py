@@ -31,7 +31,6 @@ import contextlib
 import json
 import os
 import queue
-import re
 import shlex
 import subprocess
 import threading
@@ -43,6 +42,7 @@ from bson import json_util
 from bson.json_util import CANONICAL_JSON_OPTIONS
 
 from migrator.errors import CannotRun
+from migrator.secrets import mask_text
 
 PROTOCOL_VERSION = 2  # the newest version this client speaks
 HELLO = "$hello"
@@ -55,7 +55,6 @@ STDERR_LINES_KEPT = 50
 CLOSE_GRACE_S = 2.0  # after stdin closes, before terminate
 TERMINATE_GRACE_S = 3.0  # after terminate, before kill
 _EOF = None
-_URI_PASSWORD = re.compile(r"(mongodb(?:\+srv)?://[^:/@\s]+):[^@\s]*@")
 
 
 def encode(value: Any) -> str:
@@ -69,7 +68,7 @@ def decode(text: str | bytes) -> Any:
 
 
 def _mask(text: str) -> str:
-    return _URI_PASSWORD.sub(r"\1:***@", text)
+    return mask_text(text)
 
 
 def _one_line(text: str, limit: int = 300) -> str:
@@ -142,7 +141,7 @@ class ExternalGateway:
             )
         except OSError as exc:
             raise CannotRun(
-                f"cannot start external gateway `{self.cmdline}`: {_one_line(str(exc))}"
+                f"cannot start external gateway `{self.cmdline}`: {_one_line(_mask(str(exc)))}"
             ) from None
         self._readers = [
             threading.Thread(target=self._read_stdout, name="gateway-stdout", daemon=True),
@@ -205,7 +204,7 @@ class ExternalGateway:
             thread.join(timeout=1.0)
         tail = self.stderr_tail(1)
         detail = f" (last stderr line: {_one_line(tail[0])})" if tail else ""
-        return CannotRun(f"external gateway `{self.cmdline}` {what}{detail}")
+        return CannotRun(_mask(f"external gateway `{self.cmdline}` {what}{detail}"))
 
     def _died(self) -> CannotRun:
         try:
@@ -374,7 +373,9 @@ class ExternalGateway:
                 f"wrote non-JSON to stdout: {_one_line(_mask(text), 120)!r} ({exc})"
             ) from None
         if not isinstance(response, dict) or "id" not in response:
-            raise self._fail(f"wrote a line that is not a response: {_one_line(text, 120)!r}")
+            raise self._fail(
+                f"wrote a line that is not a response: {_one_line(_mask(text), 120)!r}"
+            )
         return response
 
     # -- shutting down -----------------------------------------------------------------------
