@@ -22,13 +22,14 @@ from migrator.errors import ConfigError, server_lost
 from migrator.paths import GatewayChoice, Paths, open_paths
 from migrator.replay import read_replay  # re-exported: migrator.verify.read_replay
 from migrator.runner import OpResult, RunOptions, run_operation
-from migrator.services.base import Operation, Sampler
+from migrator.services.base import Args, Operation, Sampler
 from migrator.settings import Settings
 
 SCHEMA_VERSION = 1
 
 
 REQUIRE = ("all", "offered")
+NO_REPLAYED_CALL = "no call of it in the replay"
 
 
 @dataclass
@@ -68,10 +69,18 @@ class VerifyResult:
 
     @property
     def passed(self) -> bool:
-        return self.complete and bool(self.ops) and not self.failing and not self.blocking
+        """GO: the run ended, checked something, found no difference and left nothing
+        required unverified."""
+        return self.complete and bool(self.verified) and not self.failing and not self.blocking
 
     def coverage(self) -> str:
         """The first line of every report: what was verified through which gateway."""
+        if not self.ops:
+            return "nothing was verified: no operation had an input" + (
+                " (the replay has no call of the selected operations)"
+                if self.options.get("replay")
+                else ""
+            )
         line = (
             f"{len(self.verified)}/{len(self.ops)} operations verified through "
             f"{self.environment.get('gateway', 'the gateway')}"
@@ -128,7 +137,12 @@ def verify(
         unknown = sorted(set(replayed) - set(services.catalog()))
         if unknown:
             raise ConfigError(f"--replay names unknown operation {unknown[0]!r}")
-        selected = [op for op in selected if op.name in replayed]
+        # A replay is the traffic to judge: the selected operations it has calls for (writes
+        # too, with --writes). An operation named explicitly with --ops but absent from the
+        # replay is not verified; one that no call reaches at all makes the run NO-GO.
+        explicit = set(services.catalog()) if ops else set()
+        selected = [op for op in selected if op.name in replayed or op.name in explicit]
+        write_ops = [op for op in write_ops if op.name in replayed or op.name in explicit]
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     line = (lambda text: progress(text, 0, None)) if progress else None
@@ -176,7 +190,7 @@ def verify(
                     result.ops.append(OpResult(op.name, op.kind, not_verified=why, offered=False))
                     continue
                 if replayed is not None:
-                    inputs = replayed[op.name]
+                    inputs = replayed.get(op.name, [])
                 else:
                     inputs = list(op.sample(Sampler(paths.source, samples, seed=seed, now=now)))
                 total = len(inputs)
@@ -184,18 +198,19 @@ def verify(
                     (lambda n, name=op.name, t=total: progress(name, n, t)) if progress else None
                 )
                 run_opts.second_opinion = paths.opinion_for(op)
-                result.ops.append(
-                    run_operation(
-                        op,
-                        inputs,
-                        paths.legacy,
-                        paths.gateway,
-                        rules_for(op, file_rules),
-                        run_opts,
-                        report,
-                        stop,
-                    )
+                done = run_operation(
+                    op,
+                    inputs,
+                    paths.legacy,
+                    paths.gateway,
+                    rules_for(op, file_rules),
+                    run_opts,
+                    report,
+                    stop,
                 )
+                if replayed is not None and not inputs:
+                    done.not_verified = NO_REPLAYED_CALL
+                result.ops.append(done)
                 if stop is not None and stop.is_set():
                     result.complete = False
                     break
@@ -210,7 +225,7 @@ def verify(
                         else ""
                     )
                 )
-                _run_writes(result, write_ops, paths, samples, seed, now, progress, stop)
+                _run_writes(result, write_ops, paths, samples, seed, now, progress, stop, replayed)
         except KeyboardInterrupt:
             result.complete = False
         except Exception as exc:
@@ -231,6 +246,7 @@ def _run_writes(
     now: datetime,
     progress: Any,
     stop: threading.Event | None,
+    replayed: dict[str, list[Args]] | None = None,
 ) -> None:
     from migrator import sandbox
 
@@ -251,14 +267,18 @@ def _run_writes(
         paths.writes_gateway(boxes[1]) as gateway,
     ):
         for op in runnable:
-            inputs = list(op.sample(Sampler(paths.source, n, seed=seed, now=now)))
+            if replayed is not None:
+                inputs = replayed.get(op.name, [])
+            else:
+                inputs = list(op.sample(Sampler(paths.source, n, seed=seed, now=now)))
             total = len(inputs)
             report = (lambda k, name=op.name, t=total: progress(name, k, t)) if progress else None
-            result.ops.append(
-                sandbox.run_writes(
-                    op, inputs, paths.source, boxes, gateway, stop, report, legacy=legacy
-                )
+            done = sandbox.run_writes(
+                op, inputs, paths.source, boxes, gateway, stop, legacy=legacy, progress=report
             )
+            if replayed is not None and not inputs:
+                done.not_verified = NO_REPLAYED_CALL
+            result.ops.append(done)
             if stop is not None and stop.is_set():
                 result.complete = False
                 break

@@ -166,3 +166,67 @@ def test_sigterm_ends_verify_with_a_partial_report_and_no_sandboxes(
             if meta.get("pid") == proc.pid:
                 leftovers.append(name)
     assert leftovers == []
+
+
+# --- never a vacuous GO -----------------------------------------------------------------------
+
+
+def _cfg(mongo_server, seeded_db):
+    from migrator import settings
+
+    return settings.resolve(mongo_uri=mongo_server.uri, db=seeded_db.name, environ={})
+
+
+def test_an_empty_replay_is_not_go(mongo_server, seeded_db, tmp_path) -> None:
+    from migrator.verify import verify
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    result = verify(_cfg(mongo_server, seeded_db), replay=str(empty))
+    assert not result.passed
+    assert result.coverage().startswith("nothing was verified")
+
+
+def test_a_replay_whose_calls_fail_on_both_paths_is_not_verified(
+    mongo_server, seeded_db, tmp_path
+) -> None:
+    from migrator.verify import verify
+
+    replay = tmp_path / "bad.jsonl"
+    replay.write_text(
+        "\n".join(
+            json.dumps({"op": "auth.get_user_by_id", "args": {"user_id": f"not-an-id-{i}"}})
+            for i in range(3)
+        )
+    )
+    result = verify(_cfg(mongo_server, seeded_db), replay=str(replay))
+    (op,) = result.ops
+    assert op.verdicts["both-error"] == 3
+    assert "failed on both paths" in op.not_verified
+    assert not result.passed
+
+
+def test_writes_with_a_read_only_replay_are_not_verified(mongo_server, seeded_db, tmp_path) -> None:
+    from migrator.verify import verify
+
+    replay = Path(__file__).parent / "data" / "replay.jsonl"
+    result = verify(_cfg(mongo_server, seeded_db), replay=str(replay), writes=True, ops=["auth.*"])
+    writes = [op for op in result.ops if op.kind == "write"]
+    assert writes and all(op.not_verified == "no call of it in the replay" for op in writes)
+    assert not result.passed
+
+
+def test_replayed_write_calls_are_verified_in_sandboxes(mongo_server, seeded_db, tmp_path) -> None:
+    from migrator.services import Sampler, catalog
+    from migrator.verify import verify
+
+    op = catalog()["files.increment_usage"]
+    calls = list(op.sample(Sampler(seeded_db, 2, seed=5)))
+    from migrator.gateway.external import encode
+
+    replay = tmp_path / "writes.jsonl"
+    replay.write_text("\n".join(f'{{"op": "{op.name}", "args": {encode(args)}}}' for args in calls))
+    result = verify(_cfg(mongo_server, seeded_db), replay=str(replay), writes=True, calibrate=False)
+    (done,) = result.ops
+    assert done.name == op.name and done.inputs == len(calls) and done.passed
+    assert result.passed
