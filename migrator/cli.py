@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import signal
 import sys
 import threading
@@ -50,6 +51,16 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             click.echo("error: interrupted before anything was written", err=True)
             sys.exit(INTERRUPTED)
+        except Exception as exc:  # a bug, or a gateway answering outside the protocol
+            if os.environ.get("MIGRATOR_DEBUG"):
+                raise
+            what = mask_text(f"{type(exc).__name__}: {exc}").splitlines()[0][:300]
+            click.echo(
+                f"error: unexpected failure, the run could not go on: {what} "
+                "(MIGRATOR_DEBUG=1 shows the traceback)",
+                err=True,
+            )
+            sys.exit(CannotRun.exit_code)
 
     return wrapper
 

@@ -33,6 +33,7 @@ from pymongo.errors import OperationFailure
 from migrator import model
 from migrator.errors import ConfigError, server_lost
 from migrator.gateway import DbGateway
+from migrator.gateway.external import ExternalOperationError
 from migrator.gateway.repositories import REGISTRY, repository_class
 from migrator.inputs import read_text
 from migrator.paths import GatewayChoice, open_paths
@@ -122,6 +123,7 @@ class CollectionCounts:
     snapshot: str  # "one snapshot for both paths", "per path", "no"
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    not_verified: str | None = None  # the gateway could not count this collection, and why
 
     @property
     def diff(self) -> int:
@@ -130,14 +132,18 @@ class CollectionCounts:
 
     @property
     def verdict(self) -> str:
+        if self.not_verified is not None:
+            return FAIL
         return _worst(lvl.verdict for lvl in self.levels.values())
 
     @property
     def differs(self) -> bool:
-        return any(lvl.differing for lvl in self.levels.values())
+        return self.not_verified is not None or any(lvl.differing for lvl in self.levels.values())
 
     def summary(self) -> str:
         """``total −1, 1 owner, 1 day`` — what differs, in a few words."""
+        if self.not_verified is not None:
+            return f"not verified: {self.not_verified}"
         parts = []
         if self.diff:
             parts.append(f"total {self.diff:+,}")
@@ -537,7 +543,8 @@ def history_record(result: CountsResult) -> dict[str, Any]:
             c.name: {
                 "legacy": c.legacy.total,
                 "gateway": c.gateway.total,
-                "diff": c.diff,
+                "diff": c.diff if c.not_verified is None else None,
+                "not_verified": c.not_verified,
                 "owners": c.levels[OWNER].differing if OWNER in c.levels else None,
                 "owner_docs": c.levels[OWNER].docs if OWNER in c.levels else None,
                 "days": c.levels[DAY].differing if DAY in c.levels else None,
@@ -550,7 +557,8 @@ def history_record(result: CountsResult) -> dict[str, Any]:
 
 
 def _differs(entry: Mapping[str, Any]) -> bool:
-    return bool(entry.get("diff") or entry.get("owners") or entry.get("days"))
+    keys = ("diff", "owners", "days", "not_verified")
+    return any(entry.get(k) for k in keys)
 
 
 def compute_trend(
@@ -737,16 +745,33 @@ def counts(
                 if progress:
                     progress(name, index, len(chosen))
                 t1 = time.perf_counter()
-                legacy_side, gateway_side, snapshot, notes = _count_both(
-                    name,
-                    legacy,
-                    counter,
-                    cutoff,
-                    by,
-                    client if snap_legacy else None,
-                    (g_client if other_server else client) if snap_gateway else None,
-                    shared=not other_server,
-                )
+                try:
+                    legacy_side, gateway_side, snapshot, notes = _count_both(
+                        name,
+                        legacy,
+                        counter,
+                        cutoff,
+                        by,
+                        client if snap_legacy else None,
+                        (g_client if other_server else client) if snap_gateway else None,
+                        shared=not other_server,
+                    )
+                except ExternalOperationError as exc:
+                    # The gateway cannot count this collection (e.g. no repository owns it):
+                    # a finding, never a pass; --collections leaves it out on purpose.
+                    result.collections.append(
+                        CollectionCounts(
+                            name=name,
+                            legacy=count_side(legacy, name, cutoff, by),
+                            gateway=Side(),
+                            levels={},
+                            present={"legacy": name in legacy_present, "gateway": False},
+                            snapshot="no",
+                            seconds=time.perf_counter() - t1,
+                            not_verified=f"{exc.type}: {exc.message}"[:300],
+                        )
+                    )
+                    continue
                 present = {"legacy": name in legacy_present, "gateway": name in gateway_present}
                 if not any(present.values()):
                     notes.append("absent on both sides")
@@ -885,6 +910,7 @@ def to_json(result: CountsResult) -> dict[str, Any]:
             {
                 "name": c.name,
                 "verdict": c.verdict,
+                "not_verified": c.not_verified,
                 "legacy": side(c.legacy),
                 "gateway": side(c.gateway),
                 "diff": c.diff,

@@ -78,13 +78,14 @@ def markdown(result: CountsResult, chart: str | None = None) -> str:
                 [
                     c.name,
                     f"{c.legacy.total:,}",
-                    f"{c.gateway.total:,}",
-                    f"{c.diff:+,}" if c.diff else "0",
-                    *(_level_cell(c, lvl) for lvl in (OWNER, DAY) if lvl in c.levels),
+                    f"{c.gateway.total:,}" if c.not_verified is None else "not counted",
+                    (f"{c.diff:+,}" if c.diff else "0") if c.not_verified is None else "–",
+                    *(_level_cell(c, lvl) for lvl in (OWNER, DAY) if lvl in opts["by"]),
                     f"{c.legacy.recent:,} / {c.gateway.recent:,}"
                     if c.legacy.recent or c.gateway.recent
                     else "0",
-                    c.verdict.upper() if c.verdict != "ok" else "ok",
+                    (c.verdict.upper() if c.verdict != "ok" else "ok")
+                    + (f": not verified — {c.not_verified}" if c.not_verified else ""),
                 ]
                 for c in result.collections
             ],
@@ -142,8 +143,8 @@ def markdown(result: CountsResult, chart: str | None = None) -> str:
 
 
 def _level_cell(c: CollectionCounts, level: str) -> str:
-    lvl = c.levels[level]
-    if lvl.verdict == NA:
+    lvl = c.levels.get(level)
+    if lvl is None or lvl.verdict == NA:
         return "n/a"
     return f"{lvl.differing} of {lvl.compared}" if lvl.differing else "0"
 
@@ -269,6 +270,9 @@ def junit(result: CountsResult) -> str:
             )
     if result.not_verified is not None:
         cases.append(("gateway", 0.0, f"not verified: {result.not_verified}", None))
+    for c in result.collections:
+        if c.not_verified is not None:
+            cases.append((c.name, c.seconds, f"not verified: {c.not_verified}", None))
     if not result.complete:
         cases.append(("run", result.seconds, f"INCOMPLETE: {result.stopped}", None))
     return report.junit("migrator.counts", cases)
