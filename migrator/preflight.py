@@ -291,6 +291,11 @@ def markdown(result: PreflightResult, out_dir: Path) -> str:
         f"**Coverage**: {result.verify.coverage()}.",
         "",
     ]
+    if result.verify.unverified:
+        lines += [
+            report.md_table(result.verify.not_verified_rows(), ["not verified", "why"]),
+            "",
+        ]
     if result.go:
         lines.append(
             "**GO**: every operation agrees through the gateway, counts are consistent "

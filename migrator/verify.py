@@ -74,24 +74,25 @@ class VerifyResult:
         return self.complete and bool(self.verified) and not self.failing and not self.blocking
 
     def coverage(self) -> str:
-        """The first line of every report: what was verified through which gateway."""
+        """The first line of every report: what was verified through which gateway, and
+        which operations were not (their reasons: ``not_verified_rows``)."""
         if not self.ops:
+            replay = " (the replay has no call of the selected operations)"
             return "nothing was verified: no operation had an input" + (
-                " (the replay has no call of the selected operations)"
-                if self.options.get("replay")
-                else ""
+                replay if self.options.get("replay") else ""
             )
         line = (
             f"{len(self.verified)}/{len(self.ops)} operations verified through "
             f"{self.environment.get('gateway', 'the gateway')}"
         )
         if self.unverified:
-            line += "; not verified: " + "; ".join(
-                f"{op.name} ({op.not_verified})" for op in self.unverified
-            )
+            line += f"; not verified: {', '.join(op.name for op in self.unverified)}"
             if self.require == "offered" and not self.blocking:
                 line += ' — accepted (require = "offered")'
         return line
+
+    def not_verified_rows(self) -> list[list[str]]:
+        return [[op.name, op.not_verified or ""] for op in self.unverified]
 
 
 def rules_for(op: Operation, file_rules: list[tuple[str, Rules]]) -> Rules:

@@ -28,6 +28,11 @@ def markdown(result: VerifyResult) -> str:
         "",
         f"**Coverage**: {result.coverage()}.",
         "",
+        *(
+            [report.md_table(result.not_verified_rows(), ["not verified", "why"]), ""]
+            if result.unverified
+            else []
+        ),
         f"**{head}**: {sum(op.inputs for op in result.ops)} inputs over {len(result.ops)} "
         f"operations in {result.seconds:.1f} s; failing operations: {failing}."
         + (
