@@ -3,6 +3,7 @@ the Python legacy path on seeded data, the protocol's BSON round trips, and its 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -29,6 +30,8 @@ from bson.code import Code
 from pymongo.database import Database
 
 from migrator import db
+from migrator.compare import Observation, compare
+from migrator.compare.diff import MATCH
 from migrator.errors import CannotRun
 from migrator.gateway.external import (
     ExternalGateway,
@@ -120,25 +123,73 @@ def echo_gateway() -> Iterator[ExternalGateway]:
 # --- handshake ----------------------------------------------------------------------------------
 
 
-def test_handshake_lists_the_operations(echo_gateway: ExternalGateway) -> None:
+def test_handshake_lists_every_operation(echo_gateway: ExternalGateway) -> None:
     assert echo_gateway.name == "migrator-node-gateway"
-    assert echo_gateway.version
-    assert echo_gateway.info["protocol"] == 1
-    for op in (*AUTH_OPS, "$echo", "$sleep"):
+    assert echo_gateway.version == "0.2.0"
+    assert echo_gateway.info["protocol"] == 2
+    assert echo_gateway.info["branches"] == ["gateway"]
+    for op in (*AUTH_OPS, "$echo", "$sleep", "$noop", "counts.count", "counts.aggregate"):
         assert echo_gateway.supports(op), op
     assert not echo_gateway.supports("auth.no_such_op")
-    assert set(AUTH_OPS) <= set(catalog())
+    assert set(catalog()) <= echo_gateway.ops
+    assert len(catalog()) == 56
+    assert {op for op in echo_gateway.ops if not op.startswith("$")} == {
+        *catalog(),
+        "counts.count",
+        "counts.aggregate",
+    }
 
 
-# --- the Node gateway agrees with the legacy path ----------------------------------------------
+# --- reads: the Node gateway agrees with the legacy path ---------------------------------------
+
+READ_OPS = sorted(name for name, op in catalog().items() if op.kind == "read")
 
 
-# Every catalog operation the reference gateway implements; test_every_shared_op_is_tested keeps
-# this list equal to what its handshake announces.
-SHARED_OPS = sorted({*AUTH_OPS, "auth.find_user_for_openid", "auth.find_token"})
+def mongoose_drops_empty_logical(op_name: str, args: dict) -> bool:
+    """Inputs for which the legacy path sends an empty ``$and``/``$or`` that Mongoose's cast
+    deletes before sending (lib/cast.js): the gateway implements Mongoose's behaviour, and the
+    oracle is being fixed the same way; until then these inputs may disagree."""
+    if op_name == "auth.find_token":
+        keys = ("userId", "token", "email", "type", "identifier")
+        return all(args.get(k) is None for k in keys)
+    if op_name == "files.tool_files_by_ids":
+        known = {"context", "file_search", "execute_code"}
+        resources = set(args.get("tool_resources") or ())
+        return bool(args.get("file_ids")) and bool(resources) and not resources & known
+    return False
 
 
-@pytest.mark.parametrize("op_name", SHARED_OPS)
+def mongoose_expected(op_name: str, db: Database, args: dict) -> Any:
+    """What LibreChat answers for those inputs: the filter without the empty operator."""
+    if op_name == "auth.find_token":
+        return db.tokens.find_one({})
+    return list(
+        db.files.find({"file_id": {"$in": list(args["file_ids"])}}, {"text": 0}).sort(
+            "updatedAt", -1
+        )
+    )
+
+
+def agree(op: Any, legacy: tuple[str, Any], external: tuple[str, Any], where: str) -> None:
+    """Same outcome; errors of the same type; values equal with exactly the same BSON types
+    and key order — or, where the op's rules make order irrelevant, equal under them."""
+    assert legacy[0] == external[0], f"{where}: legacy {legacy} vs node {external}"
+    if legacy[0] == "error":
+        assert legacy[1] == external[1], f"{where}: error types differ"
+    elif op.rules.unordered:
+        verdict = compare(Observation(value=legacy[1]), Observation(value=external[1]), op.rules)
+        assert verdict.status == MATCH, f"{where}: {verdict}"
+        exact = compare(
+            Observation(value=legacy[1]),
+            Observation(value=external[1]),
+            dataclasses.replace(op.rules, numeric_types=False),
+        )
+        assert exact.status == MATCH, f"{where} (BSON types): {exact}"
+    else:
+        same(legacy[1], external[1], where)
+
+
+@pytest.mark.parametrize("op_name", READ_OPS)
 def test_node_gateway_agrees_with_legacy(
     op_name: str, gateway: ExternalGateway, seeded_db: Database
 ) -> None:
@@ -147,21 +198,21 @@ def test_node_gateway_agrees_with_legacy(
     assert inputs
     values = 0
     for args in inputs:
-        legacy = observe(op.legacy, seeded_db, **args)
+        where = f"{op_name}{args}"
         external = observe(gateway.call, op_name, args)
-        assert legacy[0] == external[0], f"{op_name}{args}: legacy {legacy} vs node {external}"
-        if legacy[0] == "error":
-            assert legacy[1] == external[1], f"{op_name}{args}: error types differ"
-        else:
-            same(legacy[1], external[1], f"{op_name}{args}")
-            values += legacy[1] is not None
+        if mongoose_drops_empty_logical(op_name, args):
+            same(("value", mongoose_expected(op_name, seeded_db, args)), external, where)
+            continue
+        legacy = observe(op.legacy, seeded_db, **args)
+        agree(op, legacy, external, where)
+        values += legacy[0] == "value" and legacy[1] not in (None, [], {})
     assert values, f"{op_name}: no sampled input found data; the comparison proved nothing"
 
 
-def test_every_shared_op_is_tested(gateway: ExternalGateway) -> None:
-    shared = {name for name in gateway.ops if name in catalog()}
-    assert set(AUTH_OPS) <= shared
-    assert shared == set(SHARED_OPS)
+def test_every_catalog_read_is_tested(gateway: ExternalGateway) -> None:
+    offered = {name for name in gateway.ops if name in catalog()}
+    assert offered == set(catalog())
+    assert set(READ_OPS) == {n for n in offered if catalog()[n].kind == "read"}
 
 
 def test_bind_is_a_drop_in_gateway_function(gateway: ExternalGateway, seeded_db: Database) -> None:
