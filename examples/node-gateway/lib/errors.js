@@ -30,9 +30,14 @@ const DRIVER_ERROR_TYPES = {
   BSONError: 'InvalidBSON',
 };
 
+// Server codes pymongo raises as DuplicateKeyError (findAndModify with upsert among them).
+const DUPLICATE_KEY_CODES = [11000, 11001, 12582];
+
 function errorType(err) {
   if (err instanceof GatewayError) return err.type;
-  if (err && err.name === 'MongoServerError' && err.code === 11000) return 'DuplicateKeyError';
+  // A command read with promoteValues:false carries its code as an Int32.
+  const code = err && err.code !== undefined && err.code !== null ? Number(err.code.valueOf()) : null;
+  if (err && err.name === 'MongoServerError' && DUPLICATE_KEY_CODES.includes(code)) return 'DuplicateKeyError';
   if (err && DRIVER_ERROR_TYPES[err.name]) return DRIVER_ERROR_TYPES[err.name];
   return (err && err.name) || 'Error';
 }
