@@ -6,9 +6,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import re
 import shutil
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -30,18 +33,21 @@ from bson.code import Code
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from migrator import db, sandbox
+from migrator import db, model, sandbox
 from migrator.compare import Observation, compare
 from migrator.compare.diff import MATCH
 from migrator.compare.rules import Rules
+from migrator.counts import day_pipeline, owner_pipeline, recent_filter, settled_filter
 from migrator.errors import CannotRun
 from migrator.gateway.external import (
     ExternalGateway,
     ExternalOperationError,
     decode,
+    encode,
     error_type,
 )
 from migrator.guard import read_only
+from migrator.model import OWNER_FIELDS
 from migrator.services import Sampler, catalog
 
 NODE_DIR = Path(__file__).resolve().parent.parent / "examples" / "node-gateway"
@@ -279,6 +285,156 @@ def test_node_gateway_writes_agree_with_legacy(
     for args in inputs:
         verdict = run_write(op_name, args, source, boxes, ext, exact)
         assert verdict.passed, f"{op_name}{args}: {verdict.status} {verdict.differences[:5]}"
+
+
+# --- counts (v2) --------------------------------------------------------------------------------
+
+COUNTED = sorted(OWNER_FIELDS)
+
+
+def by_id(rows: list[dict]) -> list[dict]:
+    return sorted(rows, key=lambda r: repr(r["_id"]))
+
+
+@pytest.mark.parametrize("collection", COUNTED)
+def test_counts_are_what_pymongo_counts(
+    collection: str, gateway: ExternalGateway, seeded_db: Database
+) -> None:
+    cutoff = datetime(2025, 8, 14, 12, 0, 0)
+    for query in ({}, recent_filter(collection, cutoff), settled_filter(collection, cutoff)):
+        expected = seeded_db[collection].count_documents(query)
+        same(expected, gateway.call("counts.count", {"collection": collection, "filter": query}))
+    for pipeline in (owner_pipeline(collection, cutoff), day_pipeline(collection, cutoff)):
+        expected = list(seeded_db[collection].aggregate(pipeline))
+        got = gateway.call("counts.aggregate", {"collection": collection, "pipeline": pipeline})
+        assert expected, f"{collection}: the pipeline found nothing to compare"
+        same(by_id(expected), by_id(got), collection)
+
+
+def test_counts_keep_owner_types_apart(gateway: ExternalGateway, seeded_db: Database) -> None:
+    # An ObjectId owner is counted as an ObjectId (not its hex): the filter reaches the server
+    # as it was sent.
+    row = seeded_db.files.find_one({}, {"user": 1})
+    assert row is not None and isinstance(row["user"], ObjectId)
+    as_oid = {"collection": "files", "filter": {"user": row["user"]}}
+    as_hex = {"collection": "files", "filter": {"user": str(row["user"])}}
+    assert gateway.call("counts.count", as_oid) == seeded_db.files.count_documents(as_oid["filter"])
+    assert gateway.call("counts.count", as_oid) > 0
+    assert gateway.call("counts.count", as_hex) == 0
+
+
+# --- timing (v2): ns and $noop --------------------------------------------------------------------
+
+
+class RawGateway:
+    """The protocol by hand, to see the envelope itself (the client keeps only `value`)."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, **env},
+            text=True,
+        )
+        self.next_id = 0
+
+    def request(self, op: str, args: dict | None = None) -> tuple[dict, int]:
+        """(the response envelope as plain JSON, the wall time of the round trip in ns)."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        line = json.dumps({"id": self.next_id, "op": op, "args": json.loads(encode(args or {}))})
+        self.next_id += 1
+        t0 = time.perf_counter_ns()
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline()
+        wall = time.perf_counter_ns() - t0
+        return json.loads(answer), wall
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def raw_gateway(mongo_server: db.Server, seeded_db: Database) -> Iterator[RawGateway]:
+    raw = RawGateway(CMD, {"MONGO_URI": mongo_server.uri, "MIGRATOR_GATEWAY_DB": seeded_db.name})
+    yield raw
+    raw.close()
+
+
+def test_every_response_carries_ns_below_the_wall_time(
+    raw_gateway: RawGateway, seeded_db: Database
+) -> None:
+    user = seeded_db.users.find_one({}, {"_id": 1})
+    assert user is not None
+    calls = [
+        ("$hello", {"protocol": 2}),
+        ("$noop", {}),
+        ("auth.count_users", {}),  # connects
+        ("auth.get_user_by_id", {"user_id": str(user["_id"])}),
+        ("messages.by_conversation", {"conversation_id": "none"}),
+        ("auth.get_user_by_id", {"user_id": "not-an-object-id"}),  # an error answer
+        ("auth.no_such_op", {}),
+        ("$noop", {}),
+    ]
+    for op, args in calls:
+        response, wall = raw_gateway.request(op, args)
+        assert response["id"] == raw_gateway.next_id - 1
+        ns = response["ns"]
+        assert type(ns) is int, f"{op}: ns {ns!r} is not a plain JSON integer"
+        assert 0 < ns < wall, f"{op}: ns {ns} not below the wall time {wall}"
+    noop, _ = raw_gateway.request("$noop", {})
+    assert noop["value"] is None and "error" not in noop
+    hello, _ = raw_gateway.request("$hello", {})
+    assert hello["value"]["protocol"] in (2, {"$numberInt": "2"})
+
+
+def test_noop_through_the_client(echo_gateway: ExternalGateway) -> None:
+    assert echo_gateway.call("$noop", {}) is None
+    assert echo_gateway.supports("$noop")
+
+
+# --- the reference gateway's schema facts are migrator.model's ----------------------------------
+
+
+def test_schema_facts_match_the_model() -> None:
+    script = """
+        const m = require('./lib/mongoose');
+        const t = require('./ops/transactions');
+        const sorted = (set) => [...set].sort();
+        const out = {fields: {}, defaults: {}, dates: {}, rates: {}};
+        for (const [k, v] of Object.entries(m.SCHEMA_FIELDS)) out.fields[k] = sorted(v);
+        for (const [k, v] of Object.entries(m.DATE_FIELDS)) out.dates[k] = sorted(v);
+        for (const [k, v] of Object.entries(m.DEFAULTS)) {
+          out.defaults[k] = {};
+          for (const [f, x] of Object.entries(v)) out.defaults[k][f] = x === m.NOW ? 'NOW' : x;
+        }
+        const models = ['gpt-4o-2024', 'gpt-4.1-mini', 'claude-sonnet-4-2025', 'x-unknown', ''];
+        for (const name of models) {
+          for (const type of ['prompt', 'completion', 'credits', '']) {
+            out.rates[`${name}|${type}`] = t.multiplier(name, type);
+          }
+        }
+        console.log(JSON.stringify(out));
+    """
+    done = subprocess.run(
+        [NODE, "-e", script], cwd=NODE_DIR, capture_output=True, text=True, check=True
+    )
+    facts = json.loads(done.stdout)
+    assert facts["fields"] == {k: sorted(v) for k, v in model.SCHEMA_FIELDS.items()}
+    for collection, defaults in facts["defaults"].items():
+        facts_py = model.DEFAULTS[collection].items()
+        expected = {k: "NOW" if v is model.NOW else v for k, v in facts_py}
+        assert defaults == expected, collection
+        assert list(defaults) == list(expected), f"{collection}: key order"
+    for collection, dates in facts["dates"].items():
+        assert set(dates) == model.DATE_FIELDS[collection], collection
+    for key, rate in facts["rates"].items():
+        name, token_type = key.split("|")
+        assert rate == model.multiplier(name, token_type), key
 
 
 def test_bind_is_a_drop_in_gateway_function(gateway: ExternalGateway, seeded_db: Database) -> None:
