@@ -437,6 +437,151 @@ def test_schema_facts_match_the_model() -> None:
         assert rate == model.multiplier(name, token_type), key
 
 
+# --- the test gateways (tests/gateways): each fault is observable ------------------------------
+
+GATEWAYS_DIR = Path(__file__).resolve().parent / "gateways"
+FAULTY = [NODE, str(GATEWAYS_DIR / "faulty.js")]
+PARTIAL = [NODE, str(GATEWAYS_DIR / "partial.js")]
+
+
+def write_verdicts(
+    op_name: str, source: Database, boxes: tuple[Database, Database], ext: ExternalGateway
+) -> list[Any]:
+    guarded = read_only(source)
+    inputs = list(catalog()[op_name].sample(Sampler(guarded, 4, seed=5)))
+    return [run_write(op_name, args, guarded, boxes, ext) for args in inputs]
+
+
+@pytest.fixture
+def faulty_boxes(
+    request: pytest.FixtureRequest, mongo_client: MongoClient, mongo_server: db.Server
+) -> Iterator[tuple[tuple[Database, Database], ExternalGateway]]:
+    env = {"MIGRATOR_FAULTS": request.param}
+    with (
+        sandbox.sandboxes(mongo_client, sandbox.new_run_id()) as boxes,
+        ExternalGateway.for_database(FAULTY, mongo_server.uri, boxes[1].name, env=env) as ext,
+    ):
+        yield boxes, ext
+
+
+@pytest.mark.parametrize(
+    ("faulty_boxes", "op_name", "seen"),
+    [
+        ("lost-inc", "files.increment_usage", "usage"),
+        ("unscoped-delete", "conversations.delete", "conversations"),
+        ("unscoped-delete", "files.delete_files", "files"),
+    ],
+    indirect=["faulty_boxes"],
+)
+def test_each_write_fault_is_caught(
+    faulty_boxes: Any, op_name: str, seen: str, seeded_db: Database
+) -> None:
+    boxes, ext = faulty_boxes
+    verdicts = write_verdicts(op_name, seeded_db, boxes, ext)
+    caught = [v for v in verdicts if not v.passed]
+    assert caught, f"{op_name}: the fault went unnoticed on {len(verdicts)} inputs"
+    assert any(seen in d.path for v in caught for d in v.differences), caught[0].differences
+
+
+@pytest.mark.parametrize("faulty_boxes", [""], indirect=True)
+def test_the_faulty_gateway_without_faults_is_the_reference(
+    faulty_boxes: Any, seeded_db: Database
+) -> None:
+    boxes, ext = faulty_boxes
+    for op_name in ("files.increment_usage", "conversations.delete", "files.delete_files"):
+        verdicts = write_verdicts(op_name, seeded_db, boxes, ext)
+        assert all(v.passed for v in verdicts), op_name
+
+
+def test_string_owner_counts_are_caught(mongo_server: db.Server, seeded_db: Database) -> None:
+    cutoff = datetime(2025, 8, 14, 12, 0, 0)
+    env = {"MIGRATOR_FAULTS": "string-owner-counts"}
+    with ExternalGateway.for_database(FAULTY, mongo_server.uri, seeded_db.name, env=env) as gw:
+        for collection in ("files", "transactions"):  # ObjectId owners
+            pipeline = owner_pipeline(collection, cutoff)
+            expected = by_id(list(seeded_db[collection].aggregate(pipeline)))
+            got = gw.call("counts.aggregate", {"collection": collection, "pipeline": pipeline})
+            assert {type(r["_id"]) for r in expected} == {ObjectId}
+            assert {type(r["_id"]) for r in got} == {str}, collection
+            assert sorted(str(r["_id"]) for r in expected) == sorted(r["_id"] for r in got)
+        # String owners and plain counts are unaffected: only the typed grouping is wrong.
+        pipeline = owner_pipeline("conversations", cutoff)
+        expected = by_id(list(seeded_db.conversations.aggregate(pipeline)))
+        got = gw.call("counts.aggregate", {"collection": "conversations", "pipeline": pipeline})
+        same(expected, by_id(got))
+        query = settled_filter("files", cutoff)
+        assert gw.call("counts.count", {"collection": "files", "filter": query}) == (
+            seeded_db.files.count_documents(query)
+        )
+
+
+def test_tracing_proves_every_call_arrived(
+    tmp_path: Path, mongo_server: db.Server, seeded_db: Database
+) -> None:
+    trace = tmp_path / "trace.jsonl"
+    env = {"MIGRATOR_FAULTS": "tracing", "MIGRATOR_TRACE": str(trace)}
+    op = catalog()["files.find_by_file_id"]
+    inputs = list(op.sample(Sampler(seeded_db, 3, seed=5)))
+    with ExternalGateway.for_database(FAULTY, mongo_server.uri, seeded_db.name, env=env) as gw:
+        for args in inputs:
+            same(op.legacy(seeded_db, **args), gw.call(op.name, args))
+        gw.call("$noop", {})
+    lines = [json.loads(line) for line in trace.read_text().splitlines()]
+    assert lines[0] == {"op": "$hello", "id": 0}
+    assert lines[1:] == [
+        *({"op": op.name, "id": i} for i in range(1, len(inputs) + 1)),
+        {"op": "$noop", "id": len(inputs) + 1},
+    ]
+
+
+def test_an_unknown_fault_is_refused_at_start() -> None:
+    with pytest.raises(CannotRun, match="unknown MIGRATOR_FAULTS bogus"):
+        ExternalGateway(FAULTY, env={"MIGRATOR_FAULTS": "lost-inc,bogus"})
+
+
+def test_partial_gateway_says_what_it_leaves_out(
+    mongo_server: db.Server, seeded_db: Database
+) -> None:
+    dropped = {n for n in catalog() if n.split(".")[0] in ("agents", "prompts")}
+    assert dropped
+    with ExternalGateway.for_database(PARTIAL, mongo_server.uri, seeded_db.name) as gw:
+        assert gw.info["protocol"] == 2
+        assert set(gw.info["not_offered"]) == dropped
+        assert all(gw.info["not_offered"].values())
+        assert not dropped & gw.ops
+        assert set(catalog()) - dropped <= gw.ops
+        assert {"counts.count", "counts.aggregate", "$noop"} <= gw.ops
+        with pytest.raises(ExternalOperationError) as refused:
+            gw.call("agents.count_promoted", {})
+        assert refused.value.type == "UnknownOperation"
+
+
+def test_partial_gateway_as_protocol_1_serves_reads_only(
+    mongo_server: db.Server, seeded_db: Database
+) -> None:
+    env = {"MONGO_URI": mongo_server.uri, "MIGRATOR_GATEWAY_DB": seeded_db.name}
+    raw = RawGateway(PARTIAL, {**env, "MIGRATOR_PROTOCOL": "1"})
+    try:
+        hello, _ = raw.request("$hello", {"protocol": 2})
+        info = decode(json.dumps(hello["value"]))
+        assert info["protocol"] == 1
+        assert "ns" not in hello and "branches" not in info
+        kept = {
+            name
+            for name, op in catalog().items()
+            if op.kind == "read" and not name.startswith(("agents.", "prompts."))
+        }
+        assert set(info["ops"]) == {*kept, "$echo", "$sleep", "$exit"}
+        answer, _ = raw.request("auth.count_users", {})
+        assert "ns" not in answer
+        assert decode(json.dumps(answer["value"])) == seeded_db.users.count_documents({})
+        for op in ("$noop", "files.increment_usage", "counts.count"):
+            refused, _ = raw.request(op, {})
+            assert refused["error"]["type"] == "UnknownOperation", op
+    finally:
+        raw.close()
+
+
 def test_bind_is_a_drop_in_gateway_function(gateway: ExternalGateway, seeded_db: Database) -> None:
     op = catalog()["auth.count_users"]
     fn = gateway.bind(op.name)
