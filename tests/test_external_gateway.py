@@ -1,5 +1,7 @@
 """The external-process gateway: the Node.js reference gateway (examples/node-gateway) against
-the Python legacy path on seeded data, the protocol's BSON round trips, and its failure modes."""
+the Python legacy path on seeded data — every read, every write (in sandboxes, through a second
+gateway process), the count job's questions —, protocol v2 (`ns`, `$noop`), the protocol's BSON
+round trips and failure modes, and the test gateways of tests/gateways."""
 
 from __future__ import annotations
 

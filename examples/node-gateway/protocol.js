@@ -70,7 +70,7 @@ async function serve(ops, info = {}, options = {}) {
   const branches = info.branches || ['gateway'];
 
   function send(id, body, t0) {
-    const ns = protocol >= 2 && t0 !== undefined ? `,"ns":${process.hrtime.bigint() - t0}` : '';
+    const ns = protocol >= 2 ? `,"ns":${process.hrtime.bigint() - t0}` : '';
     // `ns` is taken before the value is encoded: the coding is the pipe's cost, not the gateway's.
     const encoded = 'error' in body ? JSON.stringify(body.error) : EJSON.stringify(body.value ?? null, EJSON_OPTIONS);
     const key = 'error' in body ? 'error' : 'value';
@@ -79,34 +79,29 @@ async function serve(ops, info = {}, options = {}) {
 
   async function handle(line) {
     let request;
+    let t0 = process.hrtime.bigint(); // restarted once the request is decoded
     try {
       request = JSON.parse(line);
     } catch (err) {
-      send(null, { error: { type: 'BadRequest', message: `request is not JSON: ${err.message}` } });
+      send(null, { error: { type: 'BadRequest', message: `request is not JSON: ${err.message}` } }, t0);
       return;
     }
     const { id = null, op } = request;
-    let t0;
     try {
       if (options.onRequest) options.onRequest(request);
+      const fn = typeof op === 'string' && Object.prototype.hasOwnProperty.call(table, op) ? table[op] : null;
       if (op === '$hello') {
-        t0 = process.hrtime.bigint();
-        send(id, { value: hello }, t0);
+        send(id, { value: hello }, process.hrtime.bigint());
         return;
       }
-      const fn = typeof op === 'string' && Object.prototype.hasOwnProperty.call(table, op) ? table[op] : null;
-      if (!fn) {
-        t0 = process.hrtime.bigint();
-        throw new GatewayError('UnknownOperation', `unknown operation ${JSON.stringify(op)}`);
-      }
+      if (!fn) throw new GatewayError('UnknownOperation', `unknown operation ${JSON.stringify(op)}`);
       record(op, request.args);
       const args = EJSON.deserialize(request.args ?? {}, EJSON_OPTIONS);
       t0 = process.hrtime.bigint();
       if (request.branch !== undefined && !branches.includes(request.branch)) {
         throw new GatewayError('BadRequest', `branch ${JSON.stringify(request.branch)} is not offered (branches: ${branches.join(', ')})`);
       }
-      const value = await fn(args);
-      send(id, { value }, t0);
+      send(id, { value: await fn(args) }, t0);
     } catch (err) {
       send(id, { error: { type: errorType(err), message: String((err && err.message) || err) } }, t0);
     }

@@ -18,14 +18,6 @@ function oid(value, path = '_id') {
   return value;
 }
 
-// `new Types.ObjectId(value)` outside a cast (PermissionService): a 24-hex string or an
-// ObjectId, else null (the caller decides what a failure means).
-function toObjectId(value) {
-  if (value instanceof ObjectId) return value;
-  if (typeof value === 'string' && HEX24.test(value)) return ObjectId.createFromHexString(value);
-  return null;
-}
-
 // `user` is a String path on conversations / messages: an ObjectId is cast to its hex, never
 // the other way.
 function stringOwner(user) {
@@ -235,7 +227,7 @@ const USER_HIDDEN = ['password', 'totpSecret', 'backupCodes'];
 const MESSAGE_HIDDEN = { _meiliIndex: 0 };
 
 module.exports = {
-  oid, toObjectId, stringOwner, fromIsoFormat, jsDate, iso, SCHEMA_FIELDS, DATE_FIELDS, NOW,
+  oid, stringOwner, fromIsoFormat, jsDate, iso, SCHEMA_FIELDS, DATE_FIELDS, NOW,
   DEFAULTS, materialize, strictSet, onInsert, strictKeys, USER_DEFAULT_PROJECTION, USER_HIDDEN,
   MESSAGE_HIDDEN, PROVIDER_ID_FIELDS,
 };

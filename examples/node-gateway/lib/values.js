@@ -5,6 +5,7 @@
 // (an int is stored as int32, or int64 beyond; a float as a double), so numbers this gateway
 // computes are built with the same types: pyInt / pyFloat / pyAdd / pyMul.
 const { Int32, Double, Long, ObjectId, Decimal128 } = require('mongodb');
+const { typeError } = require('./errors');
 
 function isWrapper(v) {
   return v instanceof Int32 || v instanceof Double || v instanceof Long;
@@ -81,23 +82,13 @@ function pyStr(v) {
   return String(plain(v));
 }
 
-function sameId(a, b) {
-  return a instanceof ObjectId && b instanceof ObjectId && a.equals(b);
-}
-
 // Own enumerable keys without the `undefined` values JS destructuring leaves behind.
 function entries(obj) {
   return Object.entries(obj || {}).filter(([, v]) => v !== undefined);
 }
 
-module.exports = {
-  isWrapper, plain, isNumeric, isFloat, pyInt, pyFloat, pyNumber, pyAdd, pyMul, isDict, pyTruthy,
-  jsTruthy, pyStr, sameId, entries,
-};
-
 // A required keyword argument (Python raises TypeError when one is missing).
 function need(args, name, type) {
-  const { typeError } = require('./errors');
   if (args[name] === undefined) throw typeError(`missing required argument '${name}'`);
   const value = args[name];
   if (type === 'string' && typeof value !== 'string') throw typeError(`argument '${name}' must be a string`);
@@ -105,4 +96,7 @@ function need(args, name, type) {
   return value;
 }
 
-module.exports.need = need;
+module.exports = {
+  isWrapper, plain, isNumeric, isFloat, pyInt, pyFloat, pyNumber, pyAdd, pyMul, isDict, pyTruthy,
+  jsTruthy, pyStr, entries, need,
+};
