@@ -8,7 +8,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from migrator.model import AGENT_DEFAULTS, PROMPTGROUP_DEFAULTS, materialize
+from migrator.model import AGENT_DEFAULTS, PROMPTGROUP_DEFAULTS, TOOL_RESOURCE_TEXT, materialize
 from migrator.seed.context import AgentRef, Ctx, UserRef
 from migrator.seed.ids import BASE, HISTORY
 from migrator.seed.text import sentence, title, words
@@ -102,7 +102,7 @@ class Library:
         doc.update(type="application/pdf", context="agents", usage=0, source="local")
         if kind == "file_search":
             doc["embedded"] = True
-        elif kind == "context":  # OCR / "upload as text": extracted text kept on the file
+        elif kind == "text":  # OCR / "upload as text": extracted text kept on the file
             doc["text"] = words(self.ctx.rng, self.ctx.rng.randint(2_000, 20_000))
             doc["source"] = "text"
         else:  # execute_code: the code environment's file reference
@@ -122,7 +122,9 @@ class Library:
             file_ids = [self._agent_file(author, at, "execute_code")]
             resources["execute_code"] = {"file_ids": file_ids}
         if self.ctx.chance(0.15):
-            resources["context"] = {"file_ids": [self._agent_file(author, at, "context")]}
+            # B's key for OCR'd / text files is `ocr` (N renamed it `context`): model.py
+            text_files = [self._agent_file(author, at, "text")]
+            resources[TOOL_RESOURCE_TEXT] = {"file_ids": text_files}
         return resources
 
     def write_agent(

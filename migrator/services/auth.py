@@ -19,6 +19,7 @@ from migrator.compare.rules import Rules
 from migrator.gateway.core import DbGateway
 from migrator.gateway.repository import utcnow
 from migrator.services.base import UNKNOWN_ID, Args, Operation, Sampler, oid
+from migrator.services.mongoose import cast_filter
 
 USER_PROJECTION = model.USER_AUTH_PROJECTION  # password, totpSecret, backupCodes, __v hidden
 BALANCE_FIELDS = (
@@ -100,13 +101,11 @@ def gw_count_active_sessions(gw: DbGateway, *, user_id: str, now: datetime) -> i
 
 
 def find_token(db: Database, **conditions: Any) -> dict | None:
-    """Token lookup: provided keys AND-ed; no key at all is a server error, as in LibreChat."""
-    parts = []
-    for key in ("userId", "token", "email", "type", "identifier"):
-        if conditions.get(key) is not None:
-            value = oid(conditions[key], "userId") if key == "userId" else conditions[key]
-            parts.append({key: value})
-    return db.tokens.find_one({"$and": parts})
+    """data-schemas `findToken` (B): `Token.findOne({$and: conditions}).lean()`, a condition per
+    truthy key of `model.TOKEN_QUERY_KEYS`. With none, Mongoose's cast deletes the empty `$and`
+    (mongoose lib/cast.js lines 87-90), so LibreChat gets the first token of `findOne({})`."""
+    parts = [{k: conditions[k]} for k in model.TOKEN_QUERY_KEYS if conditions.get(k)]
+    return db.tokens.find_one(cast_filter("tokens", {"$and": parts}))
 
 
 def gw_find_token(gw: DbGateway, **conditions: Any) -> dict | None:

@@ -34,6 +34,7 @@ from migrator.services.messages import (
     string_owner,
     temp_expiry,
 )
+from migrator.services.mongoose import cast_filter
 
 PAGE_LIMIT = 25  # the client never sends `limit`
 LIST_PROJECTION = dict.fromkeys(
@@ -314,9 +315,7 @@ def delete(db: Database, *, user: Any, filter: dict) -> dict[str, Any]:
     `{...filter, user}` (unknown keys dropped by strictQuery) → the ids, none ⇒ throws →
     `deleteMany` → the messages by `conversationId $in ids` with **no user filter** (B).
     """
-    fields = model.SCHEMA_FIELDS["conversations"]
-    query = {k: v for k, v in filter.items() if k in fields or k.startswith("$")}
-    query["user"] = string_owner(user)
+    query = cast_filter("conversations", {**filter, "user": string_owner(user)})
     ids = [c.get("conversationId") for c in db.conversations.find(query, {"conversationId": 1})]
     if not ids:
         raise ConversationNotFound()

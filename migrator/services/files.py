@@ -21,6 +21,7 @@ from migrator.compare.rules import Rules
 from migrator.gateway.core import DbGateway
 from migrator.gateway.repository import utcnow
 from migrator.services.base import UNKNOWN_ID, Args, Operation, Sampler, oid
+from migrator.services.mongoose import cast_filter
 
 FILE_FIELDS = model.SCHEMA_FIELDS["files"]
 LIST_PROJECTION = {"text": 0}  # getFiles' default select: extracted text stays out of lists
@@ -36,12 +37,7 @@ def _now() -> datetime:
 
 def _strict_filter(query: Mapping[str, Any]) -> dict[str, Any]:
     """strictQuery (§1 #5): unknown paths dropped; `user`/`_id` cast to ObjectId (§1 #2)."""
-    out: dict[str, Any] = {}
-    for key, value in query.items():
-        if key.split(".", 1)[0] not in FILE_FIELDS:
-            continue
-        out[key] = oid(value, key) if key in ("user", "_id") else value
-    return out
+    return cast_filter("files", query)
 
 
 def _strict_set(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -79,21 +75,23 @@ def gw_by_ids(gw: DbGateway, *, file_ids: list[str]) -> list[dict]:
 
 
 def tool_files_by_ids(db: Database, *, file_ids: list[str], tool_resources: list[str]) -> Any:
-    """`getToolFilesByIds` (B): OCR/context text files of agents, vectorised files, and
-    code-interpreter files among the ids. With a resource set naming none of the three, B
-    sends `$or: []`, which the server rejects; B rethrows every failure as one generic Error."""
+    """`getToolFilesByIds` (B): OCR'd text files of agents, vectorised files, and
+    code-interpreter files among the ids, by the tool resources named (`model.TOOL_RESOURCE_*`;
+    B's text resource is `ocr`). A resource set naming none of the three leaves `$or: []`,
+    which Mongoose's cast deletes (mongoose lib/cast.js lines 87-90): every file among the ids
+    comes back. B rethrows every failure as one generic Error."""
     resources = set(tool_resources or ())
     if not file_ids or not resources:
         return []
     try:
         either: list[dict[str, Any]] = []
-        if "context" in resources:
+        if model.TOOL_RESOURCE_TEXT in resources:
             either.append({"text": {"$exists": True, "$ne": None}, "context": "agents"})
-        if "file_search" in resources:
+        if model.TOOL_RESOURCE_FILE_SEARCH in resources:
             either.append({"embedded": True})
-        if "execute_code" in resources:
+        if model.TOOL_RESOURCE_EXECUTE_CODE in resources:
             either.append({"metadata.fileIdentifier": {"$exists": True}})
-        query = {"file_id": {"$in": list(file_ids)}, "$or": either}
+        query = cast_filter("files", {"file_id": {"$in": list(file_ids)}, "$or": either})
         return list(db.files.find(query, LIST_PROJECTION).sort(LIST_SORT))
     except Exception:
         raise RuntimeError(TOOL_FILES_ERROR) from None
@@ -231,13 +229,16 @@ def _tool_file_args(s: Sampler) -> list[Args]:
             continue
         out.append({"file_ids": ids, "tool_resources": sorted(resources)})
         out.append({"file_ids": ids, "tool_resources": ["file_search"]})
-        out.append({"file_ids": ids, "tool_resources": ["context", "execute_code"]})
+        out.append({"file_ids": ids, "tool_resources": [model.TOOL_RESOURCE_TEXT, "execute_code"]})
     attached = [f["file_id"] for f in s.pick("files", {"embedded": True}, ("file_id",), n=3)]
     if attached:  # vectorised message attachments qualify for file_search too
-        out.append({"file_ids": attached, "tool_resources": ["file_search", "context"]})
+        both = ["file_search", model.TOOL_RESOURCE_TEXT]
+        out.append({"file_ids": attached, "tool_resources": both})
         out.append({"file_ids": attached, "tool_resources": []})
-        # a resource B knows no condition for: `$or: []`, rejected by the server
+        # a resource B knows no condition for: `$or: []`, deleted by Mongoose's cast
         out.append({"file_ids": attached, "tool_resources": ["image_edit"]})
+    if attached:  # N's name for the text resource: no condition in B either
+        out.append({"file_ids": attached, "tool_resources": ["context"]})
     return [*out, {"file_ids": [], "tool_resources": ["file_search"]}]
 
 

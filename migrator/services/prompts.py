@@ -56,6 +56,7 @@ from migrator.services.agents import (
     normalize_limit,
 )
 from migrator.services.base import UNKNOWN_ID, Args, Operation, Sampler, oid
+from migrator.services.mongoose import cast_filter
 
 # librechat-data-provider SystemCategories
 MY_PROMPTS = "sys__my__prompts__sys"
@@ -69,8 +70,6 @@ GROUP_PROJECTION: dict[str, int] = dict.fromkeys(
     ),
     1,
 )  # fmt: skip
-GROUP_FIELDS = model.SCHEMA_FIELDS["promptgroups"]
-PROMPT_FIELDS = model.SCHEMA_FIELDS["prompts"]
 
 
 class PromptGroupSaveError(RuntimeError):
@@ -301,10 +300,6 @@ def gw_prompts_of_group(gw: DbGateway, *, group_id: Any) -> Any:
 # --- writes ---------------------------------------------------------------------------------
 
 
-def _strict(fields: frozenset[str], data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k.split(".", 1)[0] in fields}
-
-
 def create_prompt_group(
     db: Database, *, user_id: str, author_name: str, prompt: dict, group: dict
 ) -> dict:
@@ -319,8 +314,13 @@ def create_prompt_group(
         #    interrupted earlier creation with the same fields, which is then reused.
         #    Mongoose adds $set.updatedAt (also on a match), and on insert createdAt, the
         #    schema defaults of untouched paths and __v.
-        fields = {**_strict(GROUP_FIELDS, group), "author": author, "authorName": author_name}
-        fields["productionId"] = None
+        #    The filter is cast with `upsert`: a key outside the schema is a StrictModeError
+        #    (mongoose lib/cast.js lines 301-306), answered as the generic save error below.
+        fields = cast_filter(
+            "promptgroups",
+            {**group, "author": author, "authorName": author_name, "productionId": None},
+            upsert=True,
+        )
         on_insert = {
             **{k: v for k, v in model.PROMPTGROUP_DEFAULTS.items() if k not in fields},
             **fields,
@@ -335,11 +335,9 @@ def create_prompt_group(
             return_document=ReturnDocument.AFTER,
         )
         # 2) the prompt, the same way (prompts have no schema defaults).
-        prompt_fields = {
-            **_strict(PROMPT_FIELDS, prompt),
-            "author": author,
-            "groupId": new_group["_id"],
-        }
+        prompt_fields = cast_filter(
+            "prompts", {**prompt, "author": author, "groupId": new_group["_id"]}, upsert=True
+        )
         now = utcnow()
         new_prompt = db.prompts.find_one_and_update(
             prompt_fields,
