@@ -195,11 +195,20 @@ def _new_uuid(s: Sampler) -> str:
     return str(uuid.UUID(int=s.rng.getrandbits(128), version=4))
 
 
+OWNER_HAZARDS = ("many_files", "files_updated_later", "orphan_files_conversation")
+FILE_HAZARDS = ("orphan_files_user", "orphan_files_conversation", "files_updated_later")
+
+
 def _owner_ids(s: Sampler) -> list[str]:
-    """Users that own files first (so reads return rows), then any users."""
+    """Planted owners, users that own files (so reads return rows), then any users."""
+    planted = [u for h in OWNER_HAZARDS for u in s.ref_values(h, "user")[:1]]
     owners = [str(f["user"]) for f in s.pick("files", fields=("user",))]
     users = [str(u["_id"]) for u in s.pick("users")]
-    return list(dict.fromkeys(owners[: max(1, len(owners) // 2)] + users))
+    return list(dict.fromkeys(planted + owners[: max(1, len(owners) // 2)] + users))
+
+
+def _planted_file_ids(s: Sampler) -> list[str]:
+    return [f for h in FILE_HAZARDS for f in s.ref_values(h, "file_id")[:1]]
 
 
 def _file_users(s: Sampler) -> list[Args]:
@@ -213,7 +222,7 @@ def _file_users(s: Sampler) -> list[Args]:
 def _file_id_lists(s: Sampler) -> list[Args]:
     files = s.pick("files", fields=("file_id", "user"))
     ids = [f["file_id"] for f in files]
-    out: list[Args] = [{"file_ids": [i]} for i in ids[:3]]
+    out: list[Args] = [{"file_ids": [i]} for i in [*_planted_file_ids(s), *ids[:3]]]
     if len(ids) > 1:  # several owners at once: B does not scope by user
         out.append({"file_ids": ids})
         out.append({"file_ids": [ids[0].upper(), ids[1]]})  # file_id matching is exact
@@ -244,7 +253,8 @@ def _tool_file_args(s: Sampler) -> list[Args]:
 
 def _file_id_args(s: Sampler) -> list[Args]:
     files = s.pick("files", fields=("file_id", "user"))
-    out: list[Args] = [{"file_id": f["file_id"]} for f in files]
+    out: list[Args] = [{"file_id": f} for f in _planted_file_ids(s)]
+    out += [{"file_id": f["file_id"]} for f in files]
     if files:
         first = files[0]
         out += [
@@ -364,12 +374,21 @@ FILES_WRITE_RULES = Rules(volatile=("_id", "createdAt", "updatedAt", "expiresAt"
 
 
 OPERATIONS = [
-    Operation("files.list_for_user", "read", list_for_user, gw_list_for_user, _file_users),
-    Operation("files.by_ids", "read", by_ids, gw_by_ids, _file_id_lists),
+    Operation(
+        "files.list_for_user", "read", list_for_user, gw_list_for_user, _file_users,
+        hazards=dict.fromkeys(OWNER_HAZARDS, "user"),
+    ),
+    Operation(
+        "files.by_ids", "read", by_ids, gw_by_ids, _file_id_lists,
+        hazards=dict.fromkeys(FILE_HAZARDS, "file_id"),
+    ),
     Operation(
         "files.tool_files_by_ids", "read", tool_files_by_ids, gw_tool_files_by_ids, _tool_file_args
     ),
-    Operation("files.find_by_file_id", "read", find_by_file_id, gw_find_by_file_id, _file_id_args),
+    Operation(
+        "files.find_by_file_id", "read", find_by_file_id, gw_find_by_file_id, _file_id_args,
+        hazards=dict.fromkeys(FILE_HAZARDS, "file_id"),
+    ),
     Operation(
         "files.create",
         "write",

@@ -410,16 +410,22 @@ def gw_create_prompt_group(
 
 def _group_ids(s: Sampler) -> list[Args]:
     found = s.pick("promptgroups")
-    broken = s.db.promptgroups.find_one({"productionId": None}, {"_id": 1})
-    out = [{"group_id": str(g["_id"])} for g in found]
+    planted = s.ref_values("promptgroup_without_production", "group_id")
+    out = [{"group_id": g} for g in planted]  # interrupted creation: no prompts
+    out += [{"group_id": str(g["_id"])} for g in found]
+    broken = None if planted else s.db.promptgroups.find_one({"productionId": None}, {"_id": 1})
     if broken is not None:
-        out.append({"group_id": str(broken["_id"])})  # interrupted creation: no prompts
+        out.append({"group_id": str(broken["_id"])})
     return [*out, {"group_id": UNKNOWN_ID}, {"group_id": "not-an-object-id"}, {"group_id": ""}]
 
 
 def _groups_list_args(s: Sampler) -> list[Args]:
-    users = [str(u["_id"]) for u in s.pick("users")]
-    authors = [str(a) for a in s.db.promptgroups.distinct("author")][:3]
+    planted = [
+        u for h in ("sort_key_ties", "promptgroup_without_production")
+        for u in s.ref_values(h, "user")[:1]
+    ]  # fmt: skip
+    users = list(dict.fromkeys([*planted, *(str(u["_id"]) for u in s.pick("users"))]))
+    authors = [str(a) for a in s.owners("promptgroups", "author", 6)][:3]
     groups = s.pick("promptgroups", fields=("name", "category"), n=3)
     out: list[Args] = [{"user_id": u, "limit": "10"} for u in users]
     for author in authors[:2]:
@@ -534,9 +540,13 @@ WRITE_RULES = Rules(
 
 OPERATIONS = [
     Operation(
-        "prompts.groups_list", "read", list_groups, gw_list_groups, _groups_list_args, READ_RULES
+        "prompts.groups_list", "read", list_groups, gw_list_groups, _groups_list_args, READ_RULES,
+        hazards={"sort_key_ties": "user", "promptgroup_without_production": "user"},
     ),
-    Operation("prompts.get_group", "read", get_group, gw_get_group, _group_ids, READ_RULES),
+    Operation(
+        "prompts.get_group", "read", get_group, gw_get_group, _group_ids, READ_RULES,
+        hazards={"promptgroup_without_production": "group_id"},
+    ),
     Operation(
         "prompts.prompts_of_group",
         "read",
@@ -544,6 +554,7 @@ OPERATIONS = [
         gw_prompts_of_group,
         _group_ids,
         READ_RULES,
+        hazards={"promptgroup_without_production": "group_id"},
     ),
     Operation(
         "prompts.create_prompt_group",
