@@ -35,6 +35,23 @@ COLLECTIONS: tuple[str, ...] = (
 # §3.6: the root of every message tree.
 NO_PARENT = "00000000-0000-0000-0000-000000000000"
 
+# The tool's own collection in a seeded database: which hazards the seed planted and where
+# (``migrator.seed.hazards``). Not LibreChat data: counts and verify never look at it.
+HAZARD_MANIFEST = "_migrator_hazards"
+
+# --------------------------------------------------------------------------------------------
+# Version-dependent facts of LibreChat's code (B unless stated), one place each.
+# --------------------------------------------------------------------------------------------
+
+# data-schemas `findToken` (B): a condition per *truthy* key, in this order, AND-ed. N adds
+# `type` (between userId and token) and lowercases `email`.
+TOKEN_QUERY_KEYS: tuple[str, ...] = ("userId", "token", "email", "identifier")
+# `getToolFilesByIds`: the tool resource that selects OCR'd / context text files. B's
+# librechat-data-provider calls it `EToolResources.ocr`; N renamed it to `context`.
+TOOL_RESOURCE_TEXT = "ocr"
+TOOL_RESOURCE_FILE_SEARCH = "file_search"
+TOOL_RESOURCE_EXECUTE_CODE = "execute_code"
+
 
 # --------------------------------------------------------------------------------------------
 # Indexes (§3, B column). Mongoose autoIndex creates these at start-up with default names.
@@ -517,6 +534,17 @@ def cache_multiplier(model: str | None, kind: Literal["write", "read"]) -> float
     """Cache write/read rate for prompt-caching models, or None when the model has none."""
     key = value_key(model, CACHE_RATES)
     return CACHE_RATES[key][kind] if key else None
+
+
+class StrictModeError(ValueError):
+    """Mongoose's StrictModeError: an upsert whose filter names a path outside the schema
+    (mongoose 8.12-8.18 lib/cast.js lines 301-306: `options.upsert && strict` throws)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f'Path "{path}" is not in schema, strict mode is `true`, and upsert is `true`.'
+        )
+        self.path = path
 
 
 class CastError(ValueError):

@@ -218,16 +218,21 @@ def test_create_file_ttl_defaults_and_usage(mongo_db: Database) -> None:
     assert kept is not None and "expiresAt" not in kept
 
 
-def test_tool_files_with_no_known_resource_is_an_error(seeded_db: Database) -> None:
+def test_tool_files_with_no_known_resource_drops_the_empty_or(seeded_db: Database) -> None:
+    """mongoose 8 lib/cast.js lines 87-90 (`delete empty: {$or: []} -> {}`): a resource set
+    naming no condition of B leaves `$or: []`, which Mongoose deletes: every file among the ids
+    comes back, newest update first, text excluded (N's `context` is such a resource in B)."""
     ids = [f["file_id"] for f in seeded_db.files.find({}, {"file_id": 1}).limit(3)]
+    expected = list(
+        seeded_db.files.find({"file_id": {"$in": ids}}, {"text": 0}).sort("updatedAt", -1)
+    )
+    assert len(expected) == 3
     for fn, target in (
         (files_svc.tool_files_by_ids, seeded_db),
         (files_svc.gw_tool_files_by_ids, DbGateway(seeded_db)),
     ):
-        assert outcome(fn, target, file_ids=ids, tool_resources=["image_edit"]) == (
-            "error",
-            "RuntimeError",
-        )
+        for resources in (["image_edit"], ["context"]):
+            assert fn(target, file_ids=ids, tool_resources=resources) == expected
         assert fn(target, file_ids=ids, tool_resources=[]) == []
 
 

@@ -115,16 +115,23 @@ class Repository:
             return str(value)  # String paths cast an ObjectId to its hex (§1 #2)
         return value
 
-    def filter(self, query: Mapping[str, Any] | None) -> Doc:
-        """strictQuery: unknown top-level paths are dropped; known ones are cast."""
+    def filter(self, query: Mapping[str, Any] | None, *, upsert: bool = False) -> Doc:
+        """Mongoose's query cast: strictQuery drops unknown top-level paths (an upsert refuses
+        them with a StrictModeError); known ones are cast; a logical operator loses the
+        elements casting emptied, and goes when none is left (`{$or: []}` -> `{}`)."""
         out: Doc = {}
         for key, value in (query or {}).items():
             if key in _OPERATOR_KEYS:
-                out[key] = [self.filter(q) for q in value]
+                parts = [(q, self.filter(q, upsert=upsert)) for q in value]
+                kept = [cast for q, cast in parts if cast or not q]
+                if kept:
+                    out[key] = kept
             elif key.startswith("$"):
                 out[key] = value
             elif key.split(".", 1)[0] in self.fields or not self.fields:
                 out[key] = self.cast_value(key, value)
+            elif upsert:
+                raise model.StrictModeError(key)
         return out
 
     def projection(self, select: Mapping[str, int] | None) -> Doc | None:
@@ -258,7 +265,7 @@ class Repository:
     ) -> Doc | None:
         update = self.update_doc(data, upsert=upsert, now=utcnow(), timestamps=timestamps)
         return self.collection.find_one_and_update(
-            self.filter(query),
+            self.filter(query, upsert=upsert),
             update,
             projection=self.projection(select),
             upsert=upsert,
@@ -272,7 +279,7 @@ class Repository:
     ) -> int:
         update = self.update_doc(data, upsert=upsert, now=utcnow())
         res = self.collection.update_one(
-            self.filter(query), update, upsert=upsert, session=self.session
+            self.filter(query, upsert=upsert), update, upsert=upsert, session=self.session
         )
         return res.modified_count
 

@@ -126,6 +126,12 @@ class Chats:
         tally: Counter[str] = Counter()
         for _ in range(self._n_conversations()):
             self._conversation(user, "normal", tally, custom_tags)
+        if ctx.carries("many_conversations", user):  # more than a sidebar page (25)
+            for i in range(40):
+                self._conversation(user, "normal", tally, custom_tags, turns=1, resume=i % 3 == 0)
+            ctx.hazards.add("many_conversations", 40, {"user": user.hex})
+        if ctx.carries("long_conversation", user):  # more messages than a 100-row cap
+            self._conversation(user, "long", tally, custom_tags, turns=60)
         for hazard, kind in (
             ("orphan_messages", "orphan"),
             ("messages_without_timestamps", "imported"),
@@ -137,6 +143,10 @@ class Chats:
             if ctx.carries(hazard, user):
                 self._conversation(user, kind, tally, custom_tags)
         self._loose_files(user)
+        if ctx.carries("many_files", user):  # more files than a 100-row cap
+            for _ in range(120):
+                self._upload(user)
+            ctx.hazards.add("many_files", 120, {"user": user.hex})
         self._write_tags(user, tally, custom_tags)
 
     # -- conversation --------------------------------------------------------------------------
@@ -175,14 +185,18 @@ class Chats:
             setting.thread_id = f"thread_{ctx.ids.alnum(24)}"
         return setting
 
-    def _conversation(self, user: UserRef, kind: str, tally: Counter[str], tags: list[str]) -> None:
+    def _conversation(
+        self, user: UserRef, kind: str, tally: Counter[str], tags: list[str],
+        turns: int | None = None, resume: bool | None = None,
+    ) -> None:  # fmt: skip
         ctx, ids, rng = self.ctx, self.ctx.ids, self.ctx.rng
         latest = max(user.created + timedelta(minutes=1), BASE - timedelta(days=2))
         start = ids.between(user.created, latest)
         setting = self._setting(user, start, kind)
         conversation_id = ids.uuid()
-        hazardous = kind != "normal"
-        turns = rng.randint(1, 2) if hazardous else self._n_turns()
+        hazardous = kind not in ("normal", "long")
+        if turns is None:
+            turns = rng.randint(1, 2) if hazardous else self._n_turns()
         expired_at: datetime | None = None
         if kind == "temporary" or (kind == "normal" and ctx.chance(0.005)):
             expired_at = ids.between(FAR, FAR + timedelta(days=30))  # §4.2: now + retention
@@ -190,16 +204,25 @@ class Chats:
         if kind == "orphan":  # messages saved, conversation never upserted
             for doc in thread.messages:
                 ctx.out.add("messages", doc)
-            ctx.hazards.add("orphan_messages", len(thread.messages))
+            ref = {"user": user.hex, "conversationId": conversation_id}
+            ctx.hazards.add("orphan_messages", len(thread.messages), ref)
             return
         doc = self._conversation_doc(user, conversation_id, setting, start, thread, kind)
+        ref = {"user": user.hex, "conversationId": conversation_id}
+        if kind == "long":
+            ctx.hazards.add("long_conversation", len(thread.messages), ref)
+        if resume is None:  # resumed, renamed or archived later (§7: a long tail)
+            resume = kind in ("normal", "long") and ctx.chance(0.15)
+        if resume:
+            doc["updatedAt"] = ids.between(doc["updatedAt"], BASE + timedelta(days=2))
+            ctx.hazards.add("conversations_updated_later", 1, ref)
         if expired_at is not None:
             doc["expiredAt"] = expired_at
-            ctx.hazards.add("temporary_conversations")
+            ctx.hazards.add("temporary_conversations", 1, ref)
         if kind == "archived" or (kind == "normal" and ctx.chance(0.02)):
             doc["isArchived"] = True
-            ctx.hazards.add("archived_conversations")
-        if kind == "normal":
+            ctx.hazards.add("archived_conversations", 1, ref)
+        if kind in ("normal", "long"):
             doc["tags"] = self._tags(tags)
             tally.update(doc["tags"])
         for message in thread.messages:
@@ -227,12 +250,13 @@ class Chats:
         doc["title"] = self._title(kind)
         doc["messages"] = [m["_id"] for m in thread.messages]
         doc["files"] = [f["file_id"] for f in thread.files]
+        ref = {"user": user.hex, "conversationId": conversation_id}
         if kind != "imported":  # B's saveConvo stores expiredAt: null; the importer does not
             doc["expiredAt"] = None
         else:
-            ctx.hazards.add("imported_conversation_without_expiredAt")
+            ctx.hazards.add("imported_conversation_without_expiredAt", 1, ref)
         if kind == "legacy":
-            ctx.hazards.add("legacy_conversation_agentOptions")
+            ctx.hazards.add("legacy_conversation_agentOptions", 1, ref)
         doc.update(createdAt=created, updatedAt=updated, __v=0)
         return doc
 
@@ -262,11 +286,11 @@ class Chats:
         context = ctx.rng.randint(50, 800)  # system prompt / instructions tokens
         for turn in range(turns):
             question = self._message(user, conversation_id, setting, parent, at, by_user=True)
-            if turn == 0 and kind == "normal" and ctx.chance(0.08):
+            if turn == 0 and kind in ("normal", "long") and ctx.chance(0.08):
                 self._attach(user, conversation_id, question, thread)
             thread.messages.append(question)
             context += question.get("tokenCount", 0)
-            regenerations = 1 if kind == "normal" and ctx.chance(0.04) else 0
+            regenerations = 1 if kind in ("normal", "long") and ctx.chance(0.04) else 0
             for _ in range(1 + regenerations):
                 at = ids.after(at, 2, 90)
                 answer = self._message(
@@ -336,10 +360,19 @@ class Chats:
             tool = rng.choice(["Google", "Wolfram", "dall-e"])
             doc["plugin"] = {"latest": tool, "inputs": [{"input": words(rng, 60)}],
                              "outputs": words(rng, 300)}  # fmt: skip
-            self.ctx.hazards.add("legacy_message_plugin")
+            ref = {k: doc[k] for k in ("user", "conversationId", "messageId")}
+            self.ctx.hazards.add("legacy_message_plugin", 1, ref)
 
     def _finish(self, thread: Thread, kind: str, expired_at: datetime | None) -> None:
         """Apply the conversation-level twists to its messages."""
+        ctx = self.ctx
+        if kind in ("normal", "long"):  # rated or edited later: updatedAt moves on
+            edit_rate = 0.25 if kind == "long" else 0.04
+            for doc in thread.messages:
+                if "feedback" in doc or ctx.chance(edit_rate):
+                    doc["updatedAt"] = ctx.ids.after(doc["createdAt"], 30, 3 * 86_400)
+                    ref = {k: doc[k] for k in ("user", "conversationId", "messageId")}
+                    ctx.hazards.add("messages_updated_later", 1, ref)
         for doc in thread.messages:
             if kind == "imported":  # §8: bulk write with timestamps off, ChatGPT senders
                 del doc["createdAt"], doc["updatedAt"]
@@ -350,10 +383,12 @@ class Chats:
             if kind == "string_dates":
                 doc["createdAt"] = iso(doc["createdAt"])
                 doc["updatedAt"] = iso(doc["updatedAt"])
+        first = thread.messages[0] if thread.messages else {}
+        ref = {k: first.get(k) for k in ("user", "conversationId", "messageId")}
         if kind == "imported":
-            self.ctx.hazards.add("messages_without_timestamps", len(thread.messages))
+            self.ctx.hazards.add("messages_without_timestamps", len(thread.messages), ref)
         if kind == "string_dates":
-            self.ctx.hazards.add("string_created_at", len(thread.messages))
+            self.ctx.hazards.add("string_created_at", len(thread.messages), ref)
 
     # -- transactions (§4.5) ----------------------------------------------------------------
 
@@ -447,11 +482,26 @@ class Chats:
             doc = self._file(user.id, message["createdAt"], image=ctx.chance(0.7))
             doc["conversationId"] = conversation_id
             doc["usage"] = ctx.rng.randint(1, 5)
+            if doc["usage"] > 1:  # used again by later messages: updatedAt moved on
+                doc["updatedAt"] = ctx.ids.after(doc["createdAt"], 60, 30 * 86_400)
+                ref = {"user": user.hex, "file_id": doc["file_id"]}
+                ctx.hazards.add("files_updated_later", 1, ref)
             thread.files.append(doc)
             ref = {k: doc[k] for k in ("file_id", "filepath", "type") if k in doc}
             ref.update({k: doc[k] for k in ("height", "width") if k in doc})
             refs.append(ref)
         message["files"] = refs
+
+    def _upload(self, user: UserRef) -> None:
+        """A file uploaded on its own (agent/assistant use); half used again later."""
+        ctx = self.ctx
+        at = ctx.ids.between(user.created, BASE)
+        doc = self._file(user.id, at, image=ctx.chance(0.6))
+        if ctx.chance(0.5):
+            doc["usage"] = ctx.rng.randint(1, 9)
+            doc["updatedAt"] = ctx.ids.between(at, BASE + timedelta(days=2))
+            ctx.hazards.add("files_updated_later", 1, {"user": user.hex, "file_id": doc["file_id"]})
+        ctx.out.add("files", doc)
 
     def _loose_files(self, user: UserRef) -> None:
         """Fresh uploads (TTL, temp id) and the §8 orphan files."""
@@ -466,12 +516,14 @@ class Chats:
             doc = self._file(user.id, ctx.ids.between(user.created, BASE), image=True)
             doc.update(conversationId=ctx.ids.uuid(), usage=1)
             ctx.out.add("files", doc)
-            ctx.hazards.add("orphan_files_conversation")
+            ref = {"user": user.hex, "file_id": doc["file_id"]}
+            ctx.hazards.add("orphan_files_conversation", 1, ref)
         if ctx.carries("orphan_files_user", user):
             at = ctx.ids.between(user.created, BASE)
             doc = self._file(ctx.ids.oid(at), at, image=False)  # owner deleted since
             ctx.out.add("files", doc)
-            ctx.hazards.add("orphan_files_user")
+            ref = {"user": str(doc["user"]), "file_id": doc["file_id"]}
+            ctx.hazards.add("orphan_files_user", 1, ref)
 
     # -- bookmarks (§3.11, §4.8) ---------------------------------------------------------------
 

@@ -17,13 +17,28 @@ from migrator.seed.ids import Ids
 Progress = Callable[[str, int], None]
 
 
-class BatchWriter:
-    """Buffers documents per collection and writes them with ordered ``insert_many`` batches."""
+# Collections whose insertion order the generator plants itself (sort-key ties).
+KEEP_ORDER = frozenset({"agents", "promptgroups"})
 
-    def __init__(self, db: Database, progress: Progress | None, batch_size: int = 1000) -> None:
+
+class BatchWriter:
+    """Buffers documents per collection and writes them with ``insert_many`` batches.
+
+    With ``shuffle`` each batch is inserted in a random order (of that stream, so the seed
+    stays deterministic): a server's natural order then follows no sort key, and a gateway
+    that forgets a sort cannot pass by luck of insertion order."""
+
+    def __init__(
+        self,
+        db: Database,
+        progress: Progress | None,
+        batch_size: int = 1000,
+        shuffle: random.Random | None = None,
+    ) -> None:
         self.db = db
         self.progress = progress
         self.batch_size = batch_size
+        self.shuffle = shuffle
         self.buffers: dict[str, list[dict[str, Any]]] = {}
         self.counts: dict[str, int] = {}
 
@@ -37,6 +52,8 @@ class BatchWriter:
         buffer = self.buffers.get(collection)
         if not buffer:
             return
+        if self.shuffle is not None and collection not in KEEP_ORDER:
+            self.shuffle.shuffle(buffer)
         self.db[collection].insert_many(buffer, ordered=True)
         self.counts[collection] = self.counts.get(collection, 0) + len(buffer)
         self.buffers[collection] = []

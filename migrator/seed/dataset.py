@@ -15,10 +15,10 @@ from typing import Any
 from pymongo.database import Database
 
 from migrator.errors import ConfigError
-from migrator.model import COLLECTIONS, ensure_indexes
+from migrator.model import COLLECTIONS, HAZARD_MANIFEST, ensure_indexes
 from migrator.seed.chats import Chats
 from migrator.seed.context import BatchWriter, Ctx, Progress, UserRef
-from migrator.seed.hazards import BY_NAME, HazardCounter, plan_carriers
+from migrator.seed.hazards import BY_NAME, HazardCounter, plan_carriers, write_manifest
 from migrator.seed.ids import Ids
 from migrator.seed.library import Library
 from migrator.seed.users import write_user
@@ -92,6 +92,8 @@ def _prepare(db: Database, drop: bool) -> list[str]:
     dropped = [name for name in COLLECTIONS if name in existing]
     for name in dropped:
         db.drop_collection(name)
+    if HAZARD_MANIFEST in existing:  # the tool's own: replaced silently
+        db.drop_collection(HAZARD_MANIFEST)
     return dropped
 
 
@@ -117,7 +119,7 @@ def seed(
     ctx = Ctx(
         rng=rng,
         ids=Ids(rng),
-        out=BatchWriter(db, progress),
+        out=BatchWriter(db, progress, shuffle=random.Random(f"insertion-order-{seed}")),
         hazards=HazardCounter(),
         carriers=plan_carriers(rng, users),
     )
@@ -129,6 +131,7 @@ def seed(
     for user in people:
         chats.write_for(user)
     ctx.out.close()
+    write_manifest(db, ctx.hazards, users=users, seed=seed)
     hazards = [
         HazardCount(name, count, BY_NAME[name].unit, BY_NAME[name].description)
         for name, count in ctx.hazards.counts.items()

@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
+
+from pymongo.database import Database
+from pymongo.errors import PyMongoError
+
+from migrator.model import HAZARD_MANIFEST
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,36 @@ HAZARDS: tuple[Hazard, ...] = (
         "authorless_agents", "agents", "agents (with their ACL entries) whose author no longer "
         "exists: user deletion leaves them behind (§8)", 200,
     ),
+    # Shapes that expose order, limit and timestamp bugs (one carrier at any size).
+    Hazard(
+        "many_files", "files", "a user with more files than a plausible 100-row cap "
+        "(getFiles has no limit)", 100_000,
+    ),
+    Hazard(
+        "long_conversation", "messages", "a conversation with more messages than a plausible "
+        "100-row cap (getMessages has no limit)", 100_000,
+    ),
+    Hazard(
+        "many_conversations", "conversations", "a user with more visible conversations than "
+        "a sidebar page (25), several resumed long after they started", 100_000,
+    ),
+    Hazard(
+        "conversations_updated_later", "conversations", "conversations resumed or renamed "
+        "long after they started: updatedAt order differs from createdAt order", None,
+    ),
+    Hazard(
+        "messages_updated_later", "messages", "messages edited or rated after they were "
+        "written (updatedAt > createdAt)", None,
+    ),
+    Hazard(
+        "files_updated_later", "files", "files used again after the upload (updatedAt > "
+        "createdAt, so updatedAt order differs from createdAt order)", None,
+    ),
+    Hazard(
+        "sort_key_ties", "agents", "public agents and prompt groups of one author sharing "
+        "updatedAt, stored out of _id order: their order is the sort's second key (_id)",
+        100_000,
+    ),
 )  # fmt: skip
 
 BY_NAME: dict[str, Hazard] = {h.name: h for h in HAZARDS}
@@ -107,13 +143,46 @@ def plan_carriers(rng: random.Random, n_users: int) -> dict[str, frozenset[int]]
     return plan
 
 
+MAX_REFS = 3  # where each hazard is, as recorded in the manifest
+
+
 class HazardCounter:
-    """Counts hazardous rows as the generator writes them."""
+    """Counts hazardous rows as the generator writes them, and remembers where the first few
+    are (``refs``: the identifiers an operation's input would carry, e.g. ``user``,
+    ``conversationId``, ``file_id``) for the manifest."""
 
     def __init__(self) -> None:
         self.counts: dict[str, int] = {h.name: 0 for h in HAZARDS}
+        self.refs: dict[str, list[dict[str, Any]]] = {h.name: [] for h in HAZARDS}
 
-    def add(self, name: str, n: int = 1) -> None:
+    def add(self, name: str, n: int = 1, ref: dict[str, Any] | None = None) -> None:
         if name not in self.counts:
             raise KeyError(f"unknown hazard {name!r}")
         self.counts[name] += n
+        if ref is not None and len(self.refs[name]) < MAX_REFS:
+            self.refs[name].append({k: v for k, v in ref.items() if v is not None})
+
+    def manifest(self) -> list[dict[str, Any]]:
+        """One document per hazard planted: ``{_id: name, count, unit, refs: [{...}]}``."""
+        return [
+            {"_id": h.name, "count": self.counts[h.name], "unit": h.unit, "refs": self.refs[h.name]}
+            for h in HAZARDS
+            if self.counts[h.name]
+        ]
+
+
+def write_manifest(db: Database, hazards: HazardCounter, *, users: int, seed: int) -> None:
+    """The manifest collection (``model.HAZARD_MANIFEST``): one document per planted hazard,
+    ``{_id: name, count, unit, refs: [{user, conversationId, ...}]}``, and ``{_id: "_seed",
+    users, seed}``. Samplers read it to put an input on every hazard first."""
+    docs = [{"_id": "_seed", "users": users, "seed": seed}, *hazards.manifest()]
+    db[HAZARD_MANIFEST].insert_many(docs)
+
+
+def read_manifest(db: Database) -> dict[str, list[dict[str, Any]]]:
+    """Hazard name -> refs, from a seeded database's manifest ({} when there is none)."""
+    try:
+        docs = db[HAZARD_MANIFEST].find({"_id": {"$ne": "_seed"}}).limit(200)
+        return {d["_id"]: d.get("refs", []) for d in docs}
+    except PyMongoError:
+        return {}

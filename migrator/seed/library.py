@@ -8,7 +8,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from migrator.model import AGENT_DEFAULTS, PROMPTGROUP_DEFAULTS, materialize
+from migrator.model import AGENT_DEFAULTS, PROMPTGROUP_DEFAULTS, TOOL_RESOURCE_TEXT, materialize
 from migrator.seed.context import AgentRef, Ctx, UserRef
 from migrator.seed.ids import BASE, HISTORY
 from migrator.seed.text import sentence, title, words
@@ -102,7 +102,7 @@ class Library:
         doc.update(type="application/pdf", context="agents", usage=0, source="local")
         if kind == "file_search":
             doc["embedded"] = True
-        elif kind == "context":  # OCR / "upload as text": extracted text kept on the file
+        elif kind == "text":  # OCR / "upload as text": extracted text kept on the file
             doc["text"] = words(self.ctx.rng, self.ctx.rng.randint(2_000, 20_000))
             doc["source"] = "text"
         else:  # execute_code: the code environment's file reference
@@ -111,7 +111,8 @@ class Library:
         doc.update(createdAt=at, updatedAt=at, __v=0)
         self.ctx.out.add("files", doc)
         if owner in self.ghosts:
-            self.ctx.hazards.add("orphan_files_user")
+            ref = {"user": str(owner), "file_id": file_id}
+            self.ctx.hazards.add("orphan_files_user", 1, ref)
         return file_id
 
     def _tool_resources(self, author: ObjectId, at: datetime, tools: list[str]) -> dict:
@@ -122,15 +123,21 @@ class Library:
             file_ids = [self._agent_file(author, at, "execute_code")]
             resources["execute_code"] = {"file_ids": file_ids}
         if self.ctx.chance(0.15):
-            resources["context"] = {"file_ids": [self._agent_file(author, at, "context")]}
+            # B's key for OCR'd / text files is `ocr` (N renamed it `context`): model.py
+            text_files = [self._agent_file(author, at, "text")]
+            resources[TOOL_RESOURCE_TEXT] = {"file_ids": text_files}
         return resources
 
     def write_agent(
-        self, author: ObjectId, author_name: str, since: datetime, public: bool
-    ) -> AgentRef:
-        """§4.6 createAgent: versions = [snapshot of everything but author], category default."""
+        self, author: ObjectId, author_name: str, since: datetime, public: bool,
+        at: datetime | None = None, held: list[dict[str, Any]] | None = None,
+    ) -> AgentRef:  # fmt: skip
+        """§4.6 createAgent: versions = [snapshot of everything but author], category default.
+
+        ``at`` fixes both timestamps (an import); ``held`` collects the document instead of
+        writing it, so the caller chooses the insertion order."""
         ctx, rng = self.ctx, self.ctx.rng
-        created = ctx.ids.between(since, BASE)
+        created = at or ctx.ids.between(since, BASE)
         provider, model = rng.choice(_AGENT_MODELS)
         tools = sorted(rng.sample(_AGENT_TOOLS, rng.randint(0, 3)))
         data: dict[str, Any] = {
@@ -154,7 +161,7 @@ class Library:
         snapshot = {k: v for k, v in data.items() if k != "versions"}
         versions = [{**snapshot, "createdAt": created, "updatedAt": created}]
         updated = created
-        if ctx.chance(0.3):  # edited once: a second snapshot
+        if at is None and ctx.chance(0.3):  # edited once: a second snapshot
             updated = ctx.ids.between(created, BASE)
             data["instructions"] = words(rng, rng.randint(100, 2_000))
             versions.append({**snapshot, "instructions": data["instructions"],
@@ -162,23 +169,31 @@ class Library:
         agent_oid = ctx.ids.oid(created)
         doc = {"_id": agent_oid, **data, "author": author, "versions": versions}
         doc.update(createdAt=created, updatedAt=updated, __v=0)
-        ctx.out.add("agents", doc)
+        if held is None:
+            ctx.out.add("agents", doc)
+        else:
+            held.append(doc)
         self._acl("agent", agent_oid, author, created, public)
         return AgentRef(data["id"], data["name"], provider, model, created)
 
     # -- prompts -------------------------------------------------------------------------
 
-    def write_prompt_group(self, user: UserRef, broken: bool = False) -> None:
+    def write_prompt_group(
+        self, user: UserRef, broken: bool = False, at: datetime | None = None,
+        held: list[dict[str, Any]] | None = None,
+    ) -> ObjectId:  # fmt: skip
         """§4.7 createPromptGroup: group, prompt(s), productionId -> one prompt of the group.
 
         ``broken`` leaves the group as an interrupted creation: productionId null, no prompt.
+        ``at`` fixes the group's timestamps and makes it public (an import); ``held`` collects
+        the group document instead of writing it.
         """
         ctx, rng = self.ctx, self.ctx.rng
-        created = ctx.ids.between(user.created, BASE)
+        created = at or ctx.ids.between(user.created, BASE)
         group_id = ctx.ids.oid(created)
         name = title(rng)[:50]
-        prompts = [] if broken else self._prompts(user, group_id, created)
-        updated = prompts[-1]["updatedAt"] if prompts else created
+        prompts = [] if broken else self._prompts(user, group_id, created, 1 if at else None)
+        updated = at or (prompts[-1]["updatedAt"] if prompts else created)
         doc: dict[str, Any] = {"_id": group_id, "name": name}
         doc.update(materialize(PROMPTGROUP_DEFAULTS, created))
         doc["numberOfGenerations"] = min(500, int(rng.paretovariate(1.2)) - 1)
@@ -189,18 +204,25 @@ class Library:
         if ctx.chance(0.4):
             doc["command"] = re.sub(r"[^a-z0-9-]", "-", name.lower())[:56]
         doc.update(createdAt=created, updatedAt=updated, __v=0)
-        ctx.out.add("promptgroups", doc)
+        if held is None:
+            ctx.out.add("promptgroups", doc)
+        else:
+            held.append(doc)
         for prompt in prompts:
             ctx.out.add("prompts", prompt)
-        self._acl("promptGroup", group_id, user.id, created, ctx.chance(0.3))
+        self._acl("promptGroup", group_id, user.id, created, at is not None or ctx.chance(0.3))
         if broken:
-            ctx.hazards.add("promptgroup_without_production")
+            ref = {"group_id": str(group_id), "user": user.hex}
+            ctx.hazards.add("promptgroup_without_production", 1, ref)
+        return group_id
 
-    def _prompts(self, user: UserRef, group_id: ObjectId, at: datetime) -> list[dict]:
+    def _prompts(
+        self, user: UserRef, group_id: ObjectId, at: datetime, n: int | None = None
+    ) -> list[dict]:
         ctx, rng = self.ctx, self.ctx.rng
         kind = rng.choice(["text", "chat"])
         out = []
-        for _ in range(rng.choices([1, 2, 3, 4], [60, 25, 10, 5])[0]):
+        for _ in range(n or rng.choices([1, 2, 3, 4], [60, 25, 10, 5])[0]):
             text = words(rng, rng.randint(80, 1_500))
             if ctx.chance(0.4):
                 text += " {{" + rng.choice(["topic", "language", "tone", "input"]) + "}}"
@@ -234,4 +256,25 @@ class Library:
             self.ghosts.add(ghost)
             agent = self.write_agent(ghost, "Deleted User", user.created, public=True)
             ctx.public_agents.append(agent)
-            ctx.hazards.add("authorless_agents")
+            ctx.hazards.add("authorless_agents", 1, {"agent_id": agent.id, "user": str(ghost)})
+        if ctx.carries("sort_key_ties", user):
+            self._write_ties(user)
+
+    def _write_ties(self, user: UserRef) -> None:
+        """Three public agents and three public prompt groups imported at one instant: equal
+        updatedAt, so their order is `_id` ascending (the second sort key). Stored in
+        descending `_id` order, so a sort without the second key shows them reversed."""
+        ctx = self.ctx
+        at = ctx.ids.between(user.created, BASE)
+        agents: list[dict[str, Any]] = []
+        groups: list[dict[str, Any]] = []
+        for _ in range(3):
+            ref = self.write_agent(user.id, user.name, user.created, True, at=at, held=agents)
+            ctx.public_agents.append(ref)
+            self.write_prompt_group(user, at=at, held=groups)
+        for doc in reversed(agents):
+            ctx.out.add("agents", doc)
+        for doc in reversed(groups):
+            ctx.out.add("promptgroups", doc)
+        ids = [d["id"] for d in agents]
+        ctx.hazards.add("sort_key_ties", 3, {"user": user.hex, "agent_id": ids[0]})

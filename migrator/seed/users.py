@@ -87,7 +87,7 @@ def write_user(ctx: Ctx, index: int, n_users: int, twin_email: str | None) -> Us
     doc["emailVerified"] = not unverified
     if unverified:  # §1 #13: TTL'd registration; FAR so no real TTL monitor removes it
         doc["expiresAt"] = ids.between(FAR, FAR + timedelta(days=7))
-        ctx.hazards.add("users_with_ttl")
+        ctx.hazards.add("users_with_ttl", 1, {"user": str(user_id)})
     if provider == "local" and ctx.chance(0.04):
         doc.update(_two_factor(ctx, created))
     doc["createdAt"] = created
@@ -95,7 +95,7 @@ def write_user(ctx: Ctx, index: int, n_users: int, twin_email: str | None) -> Us
     doc["__v"] = 0
     ctx.out.add("users", doc)
     if twin_email is not None:
-        ctx.hazards.add("mixed_case_email")
+        ctx.hazards.add("mixed_case_email", 1, {"user": str(user_id), "email": email})
 
     user = UserRef(index, user_id, created, name, email)
     _write_balances(ctx, user)
@@ -133,7 +133,7 @@ def _write_balances(ctx: Ctx, user: UserRef) -> None:
     ctx.out.add("balances", _balance(ctx, user, user.created))
     if duplicate:
         ctx.out.add("balances", _balance(ctx, user, ctx.ids.between(user.created, BASE)))
-        ctx.hazards.add("duplicate_balances")
+        ctx.hazards.add("duplicate_balances", 1, {"user": user.hex})
 
 
 def _fake_jwt(ctx: Ctx, user: UserRef, session_id: ObjectId, issued: datetime) -> str:
@@ -157,10 +157,12 @@ def _write_sessions(ctx: Ctx, user: UserRef) -> None:
         session_id = ctx.ids.oid(login)
         if expired and k == 0:  # past expiry (real refresh lifetime: 7 days)
             expiration = login + timedelta(days=7)
-            ctx.hazards.add("expired_sessions")
         else:  # must stay valid whenever tools run against the seed (see ids.FAR)
             expiration = ctx.ids.between(FAR, FAR + timedelta(days=7))
         token = _fake_jwt(ctx, user, session_id, login)
+        if expired and k == 0:
+            ref = {"user": user.hex, "refreshTokenHash": ctx.ids.sha256(token)}
+            ctx.hazards.add("expired_sessions", 1, ref)
         ctx.out.add(
             "sessions",
             {
@@ -184,13 +186,11 @@ def _write_tokens(ctx: Ctx, user: UserRef, provider: str, unverified: bool) -> N
     """§3.3: B's verification and reset tokens carry no `type`; OAuth tokens do."""
     at = ctx.ids.between(user.created, BASE)
     email = user.email
-    if unverified:
-        ctx.out.add("tokens", _token(ctx, user, at, email=email, token=ctx.ids.bcrypt_hash()))
-        ctx.hazards.add("tokens_without_type")
     reset = ctx.carries("tokens_without_type", user) or ctx.chance(0.01)
-    if provider == "local" and reset:
-        ctx.out.add("tokens", _token(ctx, user, at, email=email, token=ctx.ids.bcrypt_hash()))
-        ctx.hazards.add("tokens_without_type")
+    for _ in range(int(unverified) + int(provider == "local" and reset)):
+        doc = _token(ctx, user, at, email=email, token=ctx.ids.bcrypt_hash())
+        ctx.out.add("tokens", doc)
+        ctx.hazards.add("tokens_without_type", 1, {"user": user.hex, "token": doc["token"]})
     if ctx.chance(0.03):  # MCP OAuth access + refresh token pair
         server = ctx.rng.choice(["github", "atlassian", "linear"])
         for kind, suffix in (("mcp_oauth", ""), ("mcp_oauth_refresh", ":refresh")):

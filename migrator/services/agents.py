@@ -784,8 +784,12 @@ def gw_update_agent(gw: DbGateway, *, agent_id: str, user_id: str, data: dict) -
 # --- samplers -------------------------------------------------------------------------------
 
 
+AGENT_HAZARDS = ("authorless_agents", "sort_key_ties")
+
+
 def _agent_ids(s: Sampler) -> list[Args]:
-    found = s.pick("agents", fields=("id",))
+    planted = [{"id": i} for h in AGENT_HAZARDS for i in s.ref_values(h, "agent_id")[:1]]
+    found = [*planted, *s.pick("agents", fields=("id",))]
     out: list[Args] = [{"agent_id": a["id"]} for a in found if a.get("id")]
     if out:  # ids are case-sensitive nanoids
         out.append({"agent_id": out[0]["agent_id"].swapcase()})
@@ -801,8 +805,9 @@ BAD_DATE_CURSOR = _encode({"updatedAt": "yesterday", "_id": "0" * 24})
 
 
 def _list_args(s: Sampler) -> list[Args]:
-    users = [str(u["_id"]) for u in s.pick("users")]
-    authors = [str(a) for a in s.db.agents.distinct("author")][:3]
+    planted = [u for h in AGENT_HAZARDS for u in s.ref_values(h, "user")[:1]]
+    users = [*planted, *(str(u["_id"]) for u in s.pick("users"))]
+    authors = [str(a) for a in s.owners("agents", "author", 6)][:3]
     agents = s.pick("agents", fields=("name", "category"), n=3)
     out: list[Args] = [{"user_id": u} for u in users]
     out += [{"user_id": u, "limit": "10", "required_permission": "2"} for u in authors + users[:2]]
@@ -928,8 +933,14 @@ def _create_footprint(db: Database, args: Args) -> dict[str, dict]:
 
 
 OPERATIONS = [
-    Operation("agents.get", "read", get_agent, gw_get_agent, _agent_ids, rules=READ_RULES),
-    Operation("agents.list", "read", list_agents, gw_list_agents, _list_args, rules=READ_RULES),
+    Operation(
+        "agents.get", "read", get_agent, gw_get_agent, _agent_ids, rules=READ_RULES,
+        hazards=dict.fromkeys(AGENT_HAZARDS, "agent_id"),
+    ),
+    Operation(
+        "agents.list", "read", list_agents, gw_list_agents, _list_args, rules=READ_RULES,
+        hazards=dict.fromkeys(AGENT_HAZARDS, "user"),
+    ),
     Operation(
         "agents.count_promoted",
         "read",

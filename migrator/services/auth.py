@@ -19,6 +19,7 @@ from migrator.compare.rules import Rules
 from migrator.gateway.core import DbGateway
 from migrator.gateway.repository import utcnow
 from migrator.services.base import UNKNOWN_ID, Args, Operation, Sampler, oid
+from migrator.services.mongoose import cast_filter
 
 USER_PROJECTION = model.USER_AUTH_PROJECTION  # password, totpSecret, backupCodes, __v hidden
 BALANCE_FIELDS = (
@@ -100,13 +101,11 @@ def gw_count_active_sessions(gw: DbGateway, *, user_id: str, now: datetime) -> i
 
 
 def find_token(db: Database, **conditions: Any) -> dict | None:
-    """Token lookup: provided keys AND-ed; no key at all is a server error, as in LibreChat."""
-    parts = []
-    for key in ("userId", "token", "email", "type", "identifier"):
-        if conditions.get(key) is not None:
-            value = oid(conditions[key], "userId") if key == "userId" else conditions[key]
-            parts.append({key: value})
-    return db.tokens.find_one({"$and": parts})
+    """data-schemas `findToken` (B): `Token.findOne({$and: conditions}).lean()`, a condition per
+    truthy key of `model.TOKEN_QUERY_KEYS`. With none, Mongoose's cast deletes the empty `$and`
+    (mongoose lib/cast.js lines 87-90), so LibreChat gets the first token of `findOne({})`."""
+    parts = [{k: conditions[k]} for k in model.TOKEN_QUERY_KEYS if conditions.get(k)]
+    return db.tokens.find_one(cast_filter("tokens", {"$and": parts}))
 
 
 def gw_find_token(gw: DbGateway, **conditions: Any) -> dict | None:
@@ -271,8 +270,9 @@ def gw_delete_other_sessions(gw: DbGateway, *, user_id: str, session_id: str) ->
 
 
 def _user_ids(s: Sampler) -> list[Args]:
-    users = s.pick("users")
-    return [{"user_id": str(u["_id"])} for u in users] + [
+    planted = s.ref_values("users_with_ttl", "user") + s.ref_values("mixed_case_email", "user")
+    users = [*planted, *(str(u["_id"]) for u in s.pick("users"))]
+    return [{"user_id": u} for u in dict.fromkeys(users)] + [
         {"user_id": UNKNOWN_ID},
         {"user_id": "not-an-object-id"},
     ]
@@ -280,7 +280,8 @@ def _user_ids(s: Sampler) -> list[Args]:
 
 def _emails(s: Sampler) -> list[Args]:
     users = s.pick("users", fields=("email",))
-    out = [{"email": u["email"]} for u in users if u.get("email")]
+    emails = [*s.ref_values("mixed_case_email", "email"), *(u.get("email") for u in users)]
+    out = [{"email": e} for e in dict.fromkeys(emails) if e]
     if out:  # adversarial: login forms send mixed case and stray spaces
         out.append({"email": f"  {out[0]['email'].upper()} "})
     return [*out, {"email": ""}, {"email": "nobody@example.invalid"}]
@@ -296,7 +297,10 @@ def _openid(s: Sampler) -> list[Args]:
 
 
 def _sessions(s: Sampler) -> list[Args]:
-    found = s.pick("sessions", fields=("user", "refreshTokenHash"))
+    found = [
+        *s.hazard_refs("expired_sessions"),
+        *s.pick("sessions", fields=("user", "refreshTokenHash")),
+    ]
     out = [
         {"refresh_token_hash": x["refreshTokenHash"], "user_id": str(x["user"]), "now": s.now}
         for x in found
@@ -313,12 +317,16 @@ def _sessions(s: Sampler) -> list[Args]:
 
 
 def _session_users(s: Sampler) -> list[Args]:
-    return [{**a, "now": s.now} for a in _user_ids(s) if a["user_id"] != "not-an-object-id"]
+    planted = [{"user_id": u} for u in s.ref_values("expired_sessions", "user")]
+    users = [*planted, *(a for a in _user_ids(s) if a["user_id"] != "not-an-object-id")]
+    return [{**a, "now": s.now} for a in users]
 
 
 def _tokens(s: Sampler) -> list[Args]:
     found = s.pick("tokens", fields=("userId", "type", "identifier", "email", "token"))
-    out: list[Args] = []
+    out: list[Args] = [
+        {"userId": r["user"], "token": r["token"]} for r in s.hazard_refs("tokens_without_type")
+    ]
     for t in found:
         args: Args = {"userId": str(t["userId"])}
         if t.get("type"):
@@ -408,29 +416,44 @@ def _other_sessions(s: Sampler) -> list[Args]:
 
 
 OPERATIONS = [
-    Operation("auth.get_user_by_id", "read", get_user_by_id, gw_get_user_by_id, _user_ids),
     Operation(
-        "auth.find_user_by_email", "read", find_user_by_email, gw_find_user_by_email, _emails
+        "auth.get_user_by_id", "read", get_user_by_id, gw_get_user_by_id, _user_ids,
+        hazards={"users_with_ttl": "user", "mixed_case_email": "user"},
+    ),
+    Operation(
+        "auth.find_user_by_email", "read", find_user_by_email, gw_find_user_by_email, _emails,
+        hazards={"mixed_case_email": "email"},
     ),
     Operation(
         "auth.find_user_for_openid", "read", find_user_for_openid, gw_find_user_for_openid, _openid
     ),
     Operation("auth.count_users", "read", count_users, gw_count_users, lambda s: [{}]),
-    Operation("auth.find_session", "read", find_session, gw_find_session, _sessions),
+    Operation(
+        "auth.find_session", "read", find_session, gw_find_session, _sessions,
+        hazards={"expired_sessions": "refreshTokenHash"},
+    ),
     Operation(
         "auth.count_active_sessions",
         "read",
         count_active_sessions,
         gw_count_active_sessions,
         _session_users,
+        hazards={"expired_sessions": "user"},
     ),
-    Operation("auth.find_token", "read", find_token, gw_find_token, _tokens),
+    Operation(
+        "auth.find_token", "read", find_token, gw_find_token, _tokens,
+        hazards={"tokens_without_type": "token"},
+    ),
     Operation(
         "auth.get_balance",
         "read",
         get_balance,
         gw_get_balance,
-        lambda s: [a for a in _user_ids(s) if a["user_id"] != "not-an-object-id"],
+        lambda s: [
+            *({"user_id": u} for u in s.ref_values("duplicate_balances", "user")),
+            *(a for a in _user_ids(s) if a["user_id"] != "not-an-object-id"),
+        ],
+        hazards={"duplicate_balances": "user"},
     ),
     Operation(
         "auth.create_user",

@@ -29,7 +29,9 @@ class Sampler:
     """Draws realistic arguments from the source database, deterministically for a seed.
 
     ``n`` is the number of inputs wanted; ``None`` means every input there is (``--samples all``).
-    Sampling streams ids with reservoir sampling, so memory stays O(n), not O(collection).
+    A sample of ``n`` reads O(n) documents, whatever the collection's size: each draw is one
+    indexed range read from a random ``_id`` pivot (``_id >= pivot``, sorted, limit 1). Planted
+    hazards come from the seed's manifest (``hazard_refs``), so no sampler has to scan for them.
     """
 
     db: Database
@@ -39,6 +41,8 @@ class Sampler:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
+        self._bounds: dict[str, tuple[int, int] | None] = {}
+        self._manifest: dict[str, list[dict[str, Any]]] | None = None
 
     def pick(
         self,
@@ -47,21 +51,71 @@ class Sampler:
         fields: Iterable[str] = ("_id",),
         n: int | None = -1,
     ) -> list[dict[str, Any]]:
-        """Up to ``n`` (default: the sampler's n) random documents' ``fields`` (reservoir)."""
+        """Up to ``n`` (default: the sampler's n) random documents' ``fields``."""
         want = self.n if n == -1 else n
         projection = {f: 1 for f in fields}
-        cursor = self.db[collection].find(dict(query or {}), projection).sort("_id", 1)
-        if want is None:
-            return list(cursor)
-        chosen: list[dict[str, Any]] = []
-        for i, doc in enumerate(cursor):
-            if i < want:
-                chosen.append(doc)
-            else:
-                j = self.rng.randint(0, i)
-                if j < want:
-                    chosen[j] = doc
-        return chosen
+        query = dict(query or {})
+        if want is None:  # --samples all: every document, in _id order
+            return list(self.db[collection].find(query, projection).sort("_id", 1))
+        if want <= 0:
+            return []
+        bounds = self._id_bounds(collection)
+        if bounds is None:  # no ObjectId _ids to pivot on: the first ones
+            return list(self.db[collection].find(query, projection).sort("_id", 1).limit(want))
+        chosen: dict[Any, dict[str, Any]] = {}
+        misses = 0
+        while len(chosen) < want and misses < 3:
+            doc = self._draw(collection, query, projection, bounds)
+            if doc is None:
+                break  # nothing matches
+            if doc["_id"] in chosen:
+                misses += 1  # few matching documents: stop once draws keep repeating
+                continue
+            chosen[doc["_id"]] = doc
+        return list(chosen.values())
+
+    def _id_bounds(self, collection: str) -> tuple[int, int] | None:
+        if collection not in self._bounds:
+            coll = self.db[collection]
+            low = coll.find_one({}, {"_id": 1}, sort=[("_id", 1)])
+            high = coll.find_one({}, {"_id": 1}, sort=[("_id", -1)])
+            ids = [d["_id"] if d else None for d in (low, high)]
+            ok = all(isinstance(i, ObjectId) for i in ids)
+            self._bounds[collection] = (
+                (int.from_bytes(ids[0].binary, "big"), int.from_bytes(ids[1].binary, "big"))
+                if ok
+                else None
+            )
+        return self._bounds[collection]
+
+    def _draw(
+        self, collection: str, query: dict[str, Any], projection: dict[str, int], bounds: tuple
+    ) -> dict[str, Any] | None:
+        """The first matching document at or after a random ``_id`` (wrapping around)."""
+        pivot = ObjectId(self.rng.randint(*bounds).to_bytes(12, "big"))
+        after = {"_id": {"$gte": pivot}}
+        ranged = {"$and": [query, after]} if "_id" in query else {**query, **after}
+        coll = self.db[collection]
+        found = coll.find_one(ranged, projection, sort=[("_id", 1)])
+        return found or coll.find_one(query, projection, sort=[("_id", 1)])
+
+    def hazard_refs(self, hazard: str) -> list[dict[str, Any]]:
+        """Where the seed planted ``hazard`` (its manifest refs), [] on other databases."""
+        if self._manifest is None:
+            from migrator.seed.hazards import read_manifest
+
+            self._manifest = read_manifest(self.db)
+        return list(self._manifest.get(hazard, []))
+
+    def ref_values(self, hazard: str, key: str) -> list[Any]:
+        """One field of every manifest ref of ``hazard`` (e.g. its users)."""
+        return [r[key] for r in self.hazard_refs(hazard) if r.get(key) is not None]
+
+    def owners(self, collection: str, field: str, n: int) -> list[Any]:
+        """Distinct ``field`` values of random documents: owners weighted by how many
+        documents they own (heavy users come first more often), in O(n) reads."""
+        docs = self.pick(collection, {field: {"$nin": [None, ""]}}, (field,), n=n)
+        return list(dict.fromkeys(d[field] for d in docs if d.get(field) is not None))
 
     def orphans(
         self,
@@ -70,41 +124,21 @@ class Sampler:
         parent: str,
         parent_field: str | None = None,
         n: int = 1,
-        batch: int = 500,
+        probe: int = 40,
     ) -> list[Any]:
         """Up to ``n`` values of ``child.field`` that no ``parent`` document holds (e.g. orphan
-        messages' conversationIds). Streams grouped ids and checks them in batches: bounded
-        memory, and no `distinct` (whose reply must fit in 16 MB)."""
+        messages' conversationIds), among ``probe`` random children: one ``$in`` read."""
         parent_field = parent_field or field
-        found: list[Any] = []
-        ids = self.db[child].aggregate(
-            [
-                {"$match": {field: {"$nin": [None, ""]}}},
-                {"$group": {"_id": f"${field}"}},
-                {"$sort": {"_id": 1}},
-            ]
-        )
-        chunk: list[Any] = []
-
-        def flush() -> None:
-            held = {
-                d[parent_field]
-                for d in self.db[parent].find(
-                    {parent_field: {"$in": chunk}}, {parent_field: 1, "_id": 0}
-                )
-            }
-            found.extend(v for v in chunk if v not in held)
-            chunk.clear()
-
-        for doc in ids:
-            chunk.append(doc["_id"])
-            if len(chunk) >= batch:
-                flush()
-                if len(found) >= n:
-                    break
-        if chunk and len(found) < n:
-            flush()
-        return found[:n]
+        values = self.owners(child, field, probe)
+        if not values:
+            return []
+        held = {
+            d[parent_field]
+            for d in self.db[parent].find(
+                {parent_field: {"$in": values}}, {parent_field: 1, "_id": 0}
+            )
+        }
+        return [v for v in values if v not in held][:n]
 
     def past(self, days: int) -> datetime:
         return self.now - timedelta(days=days)
@@ -121,6 +155,9 @@ class Operation:
     # Writes: the documents an input may touch, as {collection: filter}, copied to sandboxes.
     footprint: Callable[[Database, Args], dict[str, dict[str, Any]]] | None = None
     doc: str = ""
+    # Planted hazards (migrator.seed.hazards) this operation can observe, each with the manifest
+    # ref field an input carries to reach it; the sampler puts those inputs first.
+    hazards: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def area(self) -> str:

@@ -34,6 +34,7 @@ from migrator.services.messages import (
     string_owner,
     temp_expiry,
 )
+from migrator.services.mongoose import cast_filter
 
 PAGE_LIMIT = 25  # the client never sends `limit`
 LIST_PROJECTION = dict.fromkeys(
@@ -314,9 +315,7 @@ def delete(db: Database, *, user: Any, filter: dict) -> dict[str, Any]:
     `{...filter, user}` (unknown keys dropped by strictQuery) → the ids, none ⇒ throws →
     `deleteMany` → the messages by `conversationId $in ids` with **no user filter** (B).
     """
-    fields = model.SCHEMA_FIELDS["conversations"]
-    query = {k: v for k, v in filter.items() if k in fields or k.startswith("$")}
-    query["user"] = string_owner(user)
+    query = cast_filter("conversations", {**filter, "user": string_owner(user)})
     ids = [c.get("conversationId") for c in db.conversations.find(query, {"conversationId": 1})]
     if not ids:
         raise ConversationNotFound()
@@ -379,16 +378,21 @@ def gw_bulk_save(gw: DbGateway, *, conversations: list[dict]) -> dict[str, Any]:
 # --- samplers -------------------------------------------------------------------------------
 
 
+# Hazards whose refs carry a conversation's owner and id (manifest, migrator.seed.hazards).
+CONVERSATION_HAZARDS = (
+    "temporary_conversations",
+    "archived_conversations",
+    "imported_conversation_without_expiredAt",
+    "legacy_conversation_agentOptions",
+    "conversations_updated_later",
+)
+
+
 def _heavy_users(s: Sampler, k: int = 2) -> list[str]:
-    """The users with the most conversations (the only ones with a second sidebar page)."""
-    rows = s.db.conversations.aggregate(
-        [
-            {"$group": {"_id": "$user", "n": {"$sum": 1}}},
-            {"$sort": {"n": -1, "_id": 1}},
-            {"$limit": k},
-        ]
-    )
-    return [r["_id"] for r in rows]
+    """Users with many conversations (a second sidebar page): the planted one, then owners of
+    random conversations (drawn in proportion to how many they own)."""
+    planted = s.ref_values("many_conversations", "user")
+    return list(dict.fromkeys([*planted, *s.owners("conversations", "user", 8)]))[:k]
 
 
 def _someone_elses(s: Sampler, user: Any) -> dict | None:
@@ -399,8 +403,11 @@ def _someone_elses(s: Sampler, user: Any) -> dict | None:
 
 
 def _list_args(s: Sampler) -> list[Args]:
+    planted = [u for h in CONVERSATION_HAZARDS for u in s.ref_values(h, "user")]
     users = [str(u["_id"]) for u in s.pick("users")]
-    out: list[Args] = [{"user": u} for u in users]
+    out: list[Args] = [{"user": u} for u in dict.fromkeys([*planted, *users])]
+    for user in s.ref_values("archived_conversations", "user"):
+        out.append({"user": user, "is_archived": True})
     for user in _heavy_users(s):
         first = list_page(s.db, user=user)
         out.append({"user": user})
@@ -427,9 +434,21 @@ def _list_args(s: Sampler) -> list[Args]:
     return [*out, {"user": UNKNOWN_USER}, {"user": ""}]
 
 
+def _planted_conversations(s: Sampler) -> list[dict]:
+    return [
+        {"user": r["user"], "conversationId": r["conversationId"]}
+        for h in CONVERSATION_HAZARDS
+        for r in s.hazard_refs(h)
+        if "conversationId" in r
+    ]
+
+
 def _convo_args(s: Sampler) -> list[Args]:
     found = s.pick("conversations", fields=("conversationId", "user"))
-    out: list[Args] = [{"user": c["user"], "conversation_id": c["conversationId"]} for c in found]
+    out: list[Args] = [
+        {"user": c["user"], "conversation_id": c["conversationId"]}
+        for c in [*_planted_conversations(s), *found]
+    ]
     other = _someone_elses(s, found[0]["user"]) if found else None
     if other is not None:  # someone else's conversation: the owner filter must hide it
         out.append({"user": found[0]["user"], "conversation_id": other["conversationId"]})
@@ -442,14 +461,15 @@ def _convo_args(s: Sampler) -> list[Args]:
 
 
 def _conversation_ids(s: Sampler) -> list[Args]:
-    found = s.pick("conversations", fields=("conversationId",))
+    found = [*_planted_conversations(s), *s.pick("conversations", fields=("conversationId",))]
     with_files = s.pick("conversations", {"files.0": {"$exists": True}}, ("conversationId",), 2)
     ids = [c["conversationId"] for c in [*found, *with_files]]
     return [{"conversation_id": cid} for cid in [*ids, UNKNOWN_UUID, ""]]
 
 
 def _user_args(s: Sampler) -> list[Args]:
-    users = [str(u["_id"]) for u in s.pick("users")]
+    planted = s.ref_values("many_conversations", "user")
+    users = list(dict.fromkeys([*planted, *(str(u["_id"]) for u in s.pick("users"))]))
     out: list[Args] = [{"user": u} for u in users]
     if users:
         out += [{"user": ObjectId(users[0])}, {"user": users[0].upper()}]
@@ -491,9 +511,11 @@ def _save_args(s: Sampler) -> list[Args]:
     if other is not None:  # another user's id: E11000 on conversationId_1 ⇒ error answer
         out.append({"user": users[0], "conversation": {"conversationId": other["conversationId"],
                                                         "title": "hijack"}})  # fmt: skip
-    for cid in s.orphans("messages", "conversationId", "conversations"):
-        m = s.db.messages.find_one({"conversationId": cid}, {"conversationId": 1, "user": 1})
-        # orphan messages (§8): the late saveConvo adopts them
+    orphans = s.hazard_refs("orphan_messages")[:1] or [
+        s.db.messages.find_one({"conversationId": cid}, {"conversationId": 1, "user": 1})
+        for cid in s.orphans("messages", "conversationId", "conversations")
+    ]
+    for m in orphans:  # orphan messages (§8): the late saveConvo adopts them
         out.append({"user": m["user"], "conversation": {"conversationId": m["conversationId"]}})
     return out
 
@@ -542,15 +564,10 @@ def _delete_args(s: Sampler) -> list[Args]:
             {"user": UNKNOWN_USER, "filter": {"conversationId": first["conversationId"]}},
             {"user": first["user"], "filter": {"conversationId": UNKNOWN_UUID, "bogus": 1}},
         ]
-    fewest = s.db.conversations.aggregate(
-        [
-            {"$group": {"_id": "$user", "n": {"$sum": 1}}},
-            {"$sort": {"n": 1, "_id": 1}},
-            {"$limit": 1},
-        ]
-    )
-    for row in fewest:  # `DELETE /api/convos/all`
-        out.append({"user": row["_id"], "filter": {}})
+    owners = s.owners("conversations", "user", 5)
+    counts = {u: s.db.conversations.count_documents({"user": u}) for u in owners}
+    if counts:  # `DELETE /api/convos/all` for the lightest of a few owners
+        out.append({"user": min(counts, key=lambda u: (counts[u], u)), "filter": {}})
     return out
 
 
@@ -604,8 +621,17 @@ READ_RULES = Rules()
 WRITE_RULES = Rules(volatile=("_id", "createdAt", "updatedAt", "expiredAt", "upsertedIds.*"))
 
 OPERATIONS = [
-    Operation("conversations.list_page", "read", list_page, gw_list_page, _list_args, READ_RULES),
-    Operation("conversations.get", "read", get, gw_get, _convo_args, READ_RULES),
+    Operation(
+        "conversations.list_page", "read", list_page, gw_list_page, _list_args, READ_RULES,
+        hazards={
+            **dict.fromkeys(CONVERSATION_HAZARDS, "user"),
+            "many_conversations": "user",
+        },
+    ),
+    Operation(
+        "conversations.get", "read", get, gw_get, _convo_args, READ_RULES,
+        hazards=dict.fromkeys(CONVERSATION_HAZARDS, "conversationId"),
+    ),
     Operation(
         "conversations.find_owner",
         "read",
@@ -613,9 +639,16 @@ OPERATIONS = [
         gw_find_owner,
         _conversation_ids,
         READ_RULES,
+        hazards=dict.fromkeys(CONVERSATION_HAZARDS, "conversationId"),
     ),
-    Operation("conversations.files", "read", files, gw_files, _conversation_ids, READ_RULES),
-    Operation("conversations.count_by_user", "read", count_by_user, gw_count_by_user, _user_args),
+    Operation(
+        "conversations.files", "read", files, gw_files, _conversation_ids, READ_RULES,
+        hazards=dict.fromkeys(CONVERSATION_HAZARDS, "conversationId"),
+    ),
+    Operation(
+        "conversations.count_by_user", "read", count_by_user, gw_count_by_user, _user_args,
+        hazards={"many_conversations": "user"},
+    ),
     Operation(
         "conversations.save",
         "write",
@@ -624,6 +657,7 @@ OPERATIONS = [
         _save_args,
         rules=WRITE_RULES,
         footprint=_save_footprint,
+        hazards={"orphan_messages": "conversationId"},
     ),
     Operation(
         "conversations.archive",

@@ -21,6 +21,7 @@ from migrator.compare.rules import Rules
 from migrator.gateway.core import DbGateway
 from migrator.gateway.repository import utcnow
 from migrator.services.base import UNKNOWN_ID, Args, Operation, Sampler, oid
+from migrator.services.mongoose import cast_filter
 
 FILE_FIELDS = model.SCHEMA_FIELDS["files"]
 LIST_PROJECTION = {"text": 0}  # getFiles' default select: extracted text stays out of lists
@@ -36,12 +37,7 @@ def _now() -> datetime:
 
 def _strict_filter(query: Mapping[str, Any]) -> dict[str, Any]:
     """strictQuery (§1 #5): unknown paths dropped; `user`/`_id` cast to ObjectId (§1 #2)."""
-    out: dict[str, Any] = {}
-    for key, value in query.items():
-        if key.split(".", 1)[0] not in FILE_FIELDS:
-            continue
-        out[key] = oid(value, key) if key in ("user", "_id") else value
-    return out
+    return cast_filter("files", query)
 
 
 def _strict_set(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -79,21 +75,23 @@ def gw_by_ids(gw: DbGateway, *, file_ids: list[str]) -> list[dict]:
 
 
 def tool_files_by_ids(db: Database, *, file_ids: list[str], tool_resources: list[str]) -> Any:
-    """`getToolFilesByIds` (B): OCR/context text files of agents, vectorised files, and
-    code-interpreter files among the ids. With a resource set naming none of the three, B
-    sends `$or: []`, which the server rejects; B rethrows every failure as one generic Error."""
+    """`getToolFilesByIds` (B): OCR'd text files of agents, vectorised files, and
+    code-interpreter files among the ids, by the tool resources named (`model.TOOL_RESOURCE_*`;
+    B's text resource is `ocr`). A resource set naming none of the three leaves `$or: []`,
+    which Mongoose's cast deletes (mongoose lib/cast.js lines 87-90): every file among the ids
+    comes back. B rethrows every failure as one generic Error."""
     resources = set(tool_resources or ())
     if not file_ids or not resources:
         return []
     try:
         either: list[dict[str, Any]] = []
-        if "context" in resources:
+        if model.TOOL_RESOURCE_TEXT in resources:
             either.append({"text": {"$exists": True, "$ne": None}, "context": "agents"})
-        if "file_search" in resources:
+        if model.TOOL_RESOURCE_FILE_SEARCH in resources:
             either.append({"embedded": True})
-        if "execute_code" in resources:
+        if model.TOOL_RESOURCE_EXECUTE_CODE in resources:
             either.append({"metadata.fileIdentifier": {"$exists": True}})
-        query = {"file_id": {"$in": list(file_ids)}, "$or": either}
+        query = cast_filter("files", {"file_id": {"$in": list(file_ids)}, "$or": either})
         return list(db.files.find(query, LIST_PROJECTION).sort(LIST_SORT))
     except Exception:
         raise RuntimeError(TOOL_FILES_ERROR) from None
@@ -197,11 +195,20 @@ def _new_uuid(s: Sampler) -> str:
     return str(uuid.UUID(int=s.rng.getrandbits(128), version=4))
 
 
+OWNER_HAZARDS = ("many_files", "files_updated_later", "orphan_files_conversation")
+FILE_HAZARDS = ("orphan_files_user", "orphan_files_conversation", "files_updated_later")
+
+
 def _owner_ids(s: Sampler) -> list[str]:
-    """Users that own files first (so reads return rows), then any users."""
+    """Planted owners, users that own files (so reads return rows), then any users."""
+    planted = [u for h in OWNER_HAZARDS for u in s.ref_values(h, "user")[:1]]
     owners = [str(f["user"]) for f in s.pick("files", fields=("user",))]
     users = [str(u["_id"]) for u in s.pick("users")]
-    return list(dict.fromkeys(owners[: max(1, len(owners) // 2)] + users))
+    return list(dict.fromkeys(planted + owners[: max(1, len(owners) // 2)] + users))
+
+
+def _planted_file_ids(s: Sampler) -> list[str]:
+    return [f for h in FILE_HAZARDS for f in s.ref_values(h, "file_id")[:1]]
 
 
 def _file_users(s: Sampler) -> list[Args]:
@@ -215,7 +222,7 @@ def _file_users(s: Sampler) -> list[Args]:
 def _file_id_lists(s: Sampler) -> list[Args]:
     files = s.pick("files", fields=("file_id", "user"))
     ids = [f["file_id"] for f in files]
-    out: list[Args] = [{"file_ids": [i]} for i in ids[:3]]
+    out: list[Args] = [{"file_ids": [i]} for i in [*_planted_file_ids(s), *ids[:3]]]
     if len(ids) > 1:  # several owners at once: B does not scope by user
         out.append({"file_ids": ids})
         out.append({"file_ids": [ids[0].upper(), ids[1]]})  # file_id matching is exact
@@ -231,19 +238,23 @@ def _tool_file_args(s: Sampler) -> list[Args]:
             continue
         out.append({"file_ids": ids, "tool_resources": sorted(resources)})
         out.append({"file_ids": ids, "tool_resources": ["file_search"]})
-        out.append({"file_ids": ids, "tool_resources": ["context", "execute_code"]})
+        out.append({"file_ids": ids, "tool_resources": [model.TOOL_RESOURCE_TEXT, "execute_code"]})
     attached = [f["file_id"] for f in s.pick("files", {"embedded": True}, ("file_id",), n=3)]
     if attached:  # vectorised message attachments qualify for file_search too
-        out.append({"file_ids": attached, "tool_resources": ["file_search", "context"]})
+        both = ["file_search", model.TOOL_RESOURCE_TEXT]
+        out.append({"file_ids": attached, "tool_resources": both})
         out.append({"file_ids": attached, "tool_resources": []})
-        # a resource B knows no condition for: `$or: []`, rejected by the server
+        # a resource B knows no condition for: `$or: []`, deleted by Mongoose's cast
         out.append({"file_ids": attached, "tool_resources": ["image_edit"]})
+    if attached:  # N's name for the text resource: no condition in B either
+        out.append({"file_ids": attached, "tool_resources": ["context"]})
     return [*out, {"file_ids": [], "tool_resources": ["file_search"]}]
 
 
 def _file_id_args(s: Sampler) -> list[Args]:
     files = s.pick("files", fields=("file_id", "user"))
-    out: list[Args] = [{"file_id": f["file_id"]} for f in files]
+    out: list[Args] = [{"file_id": f} for f in _planted_file_ids(s)]
+    out += [{"file_id": f["file_id"]} for f in files]
     if files:
         first = files[0]
         out += [
@@ -363,12 +374,21 @@ FILES_WRITE_RULES = Rules(volatile=("_id", "createdAt", "updatedAt", "expiresAt"
 
 
 OPERATIONS = [
-    Operation("files.list_for_user", "read", list_for_user, gw_list_for_user, _file_users),
-    Operation("files.by_ids", "read", by_ids, gw_by_ids, _file_id_lists),
+    Operation(
+        "files.list_for_user", "read", list_for_user, gw_list_for_user, _file_users,
+        hazards=dict.fromkeys(OWNER_HAZARDS, "user"),
+    ),
+    Operation(
+        "files.by_ids", "read", by_ids, gw_by_ids, _file_id_lists,
+        hazards=dict.fromkeys(FILE_HAZARDS, "file_id"),
+    ),
     Operation(
         "files.tool_files_by_ids", "read", tool_files_by_ids, gw_tool_files_by_ids, _tool_file_args
     ),
-    Operation("files.find_by_file_id", "read", find_by_file_id, gw_find_by_file_id, _file_id_args),
+    Operation(
+        "files.find_by_file_id", "read", find_by_file_id, gw_find_by_file_id, _file_id_args,
+        hazards=dict.fromkeys(FILE_HAZARDS, "file_id"),
+    ),
     Operation(
         "files.create",
         "write",

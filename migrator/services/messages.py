@@ -467,17 +467,38 @@ def _conversations(s: Sampler, n: int | None = -1) -> list[dict]:
     return s.pick("conversations", fields=("conversationId", "user"), n=n)
 
 
+# Planted hazards whose refs carry a message's conversation (migrator.seed.hazards).
+ODD_HAZARDS = ("messages_without_timestamps", "string_created_at", "orphan_messages")
+THREAD_HAZARDS = (
+    *ODD_HAZARDS, "long_conversation", "temporary_conversations", "legacy_message_plugin",
+    "messages_updated_later",
+)  # fmt: skip
+
+
 def _odd_conversation_ids(s: Sampler) -> list[str]:
-    """Conversation ids of the §8 hazards: orphan messages, imported rows without createdAt,
-    raw string dates."""
-    out: list[str] = []
+    """Conversation ids of the §8 hazards: imported rows without createdAt, raw string dates,
+    orphan messages — from the seed's manifest, else a few random probes."""
+    out = [cid for h in ODD_HAZARDS for cid in s.ref_values(h, "conversationId")[:1]]
+    if out:
+        return out
     for query in ({"createdAt": {"$exists": False}}, {"createdAt": {"$type": "string"}}):
         out += [m["conversationId"] for m in s.pick("messages", query, ("conversationId",), 1)]
     return out + s.orphans("messages", "conversationId", "conversations")
 
 
+def _planted_threads(s: Sampler) -> list[dict]:
+    return [
+        {"conversationId": r["conversationId"], "user": r.get("user")}
+        for h in THREAD_HAZARDS
+        for r in s.hazard_refs(h)[:1]
+        if r.get("conversationId")
+    ]
+
+
 def _by_conversation_args(s: Sampler) -> list[Args]:
-    ids = [c["conversationId"] for c in _conversations(s)] + _odd_conversation_ids(s)
+    planted = [t["conversationId"] for t in _planted_threads(s)]
+    ids = [*planted, *(c["conversationId"] for c in _conversations(s))]
+    ids = list(dict.fromkeys([*ids, *_odd_conversation_ids(s)]))
     return [{"conversation_id": cid} for cid in [*ids, UNKNOWN_UUID, ""]]
 
 
@@ -486,19 +507,24 @@ def _owned(s: Sampler, cid: str) -> str | None:
     return doc.get("user") if doc else None
 
 
+def _long_threads(s: Sampler, k: int = 2) -> list[tuple[str, str]]:
+    """(conversationId, user) of long conversations: the planted one, then the threads of
+    random messages (drawn in proportion to their length)."""
+    planted = [(r["conversationId"], r["user"]) for r in s.hazard_refs("long_conversation")]
+    drawn = s.pick("messages", {"createdAt": {"$type": "date"}}, ("conversationId", "user"), 6)
+    pairs = [*planted, *((m["conversationId"], m.get("user")) for m in drawn)]
+    return list(dict.fromkeys(pairs))[:k]
+
+
 def _page_args(s: Sampler) -> list[Args]:
     convos = _conversations(s)
-    out: list[Args] = [{"conversation_id": c["conversationId"], "user": c["user"]} for c in convos]
+    out: list[Args] = [
+        {"conversation_id": c["conversationId"], "user": c["user"]}
+        for c in [*_planted_threads(s), *convos]
+    ]
     # Long conversations paged 3 at a time with the real next cursor of their first page.
-    longest = s.db.messages.aggregate(
-        [
-            {"$group": {"_id": {"c": "$conversationId", "u": "$user"}, "n": {"$sum": 1}}},
-            {"$sort": {"n": -1, "_id.c": 1}},
-            {"$limit": 2},
-        ]
-    )
-    for row in longest:
-        base = {"conversation_id": row["_id"]["c"], "user": row["_id"]["u"], "page_size": "3"}
+    for cid, user in _long_threads(s):
+        base = {"conversation_id": cid, "user": user, "page_size": "3"}
         for variant in (
             {},
             {"sort_by": "updatedAt", "sort_direction": "asc"},
@@ -530,7 +556,11 @@ def _page_args(s: Sampler) -> list[Args]:
 
 
 def _get_one_args(s: Sampler) -> list[Args]:
-    found = s.pick("messages", fields=("conversationId", "messageId", "user"))
+    planted = [
+        r for h in ("legacy_message_plugin", "messages_without_timestamps", "string_created_at")
+        for r in s.hazard_refs(h)[:1] if r.get("messageId")
+    ]  # fmt: skip
+    found = [*planted, *s.pick("messages", fields=("conversationId", "messageId", "user"))]
     out = [
         {"conversation_id": m["conversationId"], "message_id": m["messageId"], "user": m["user"]}
         for m in found
@@ -625,10 +655,13 @@ def _update_text_args(s: Sampler) -> list[Args]:
 def _delete_since_args(s: Sampler) -> list[Args]:
     found = s.pick("messages", fields=("messageId", "user", "conversationId"))
     odd = [
+        r for h in ("messages_without_timestamps", "string_created_at")
+        for r in s.hazard_refs(h)[:1] if r.get("messageId")
+    ] or [
         m
         for query in ({"createdAt": {"$exists": False}}, {"createdAt": {"$type": "string"}})
         for m in s.pick("messages", query, ("messageId", "user", "conversationId"), 1)
-    ]
+    ]  # fmt: skip
     out: list[Args] = [
         {"user": m["user"], "message_id": m["messageId"], "conversation_id": m["conversationId"]}
         for m in [*found, *odd]
@@ -681,9 +714,17 @@ OPERATIONS = [
         gw_by_conversation,
         _by_conversation_args,
         READ_RULES,
+        hazards=dict.fromkeys(THREAD_HAZARDS, "conversationId"),
     ),
-    Operation("messages.list_page", "read", list_page, gw_list_page, _page_args, READ_RULES),
-    Operation("messages.get_one", "read", get_one, gw_get_one, _get_one_args, READ_RULES),
+    Operation(
+        "messages.list_page", "read", list_page, gw_list_page, _page_args, READ_RULES,
+        hazards=dict.fromkeys(THREAD_HAZARDS, "conversationId"),
+    ),
+    Operation(
+        "messages.get_one", "read", get_one, gw_get_one, _get_one_args, READ_RULES,
+        hazards={"legacy_message_plugin": "messageId", "messages_without_timestamps": "messageId",
+                 "string_created_at": "messageId"},
+    ),
     Operation(
         "messages.count_by_conversation",
         "read",
@@ -691,6 +732,7 @@ OPERATIONS = [
         gw_count_by_conversation,
         _count_conversation_args,
         READ_RULES,
+        hazards=dict.fromkeys(THREAD_HAZARDS, "conversationId"),
     ),
     Operation("messages.count_by_user", "read", count_by_user, gw_count_by_user, _count_user_args),
     Operation(
@@ -718,6 +760,7 @@ OPERATIONS = [
         gw_delete_since,
         _delete_since_args,
         rules=WRITE_RULES,
+        hazards={"messages_without_timestamps": "messageId", "string_created_at": "messageId"},
         footprint=lambda db, a: {
             "messages": {
                 "$or": [{"messageId": a["message_id"]}, {"conversationId": a["conversation_id"]}]

@@ -56,6 +56,7 @@ from migrator.services.agents import (
     normalize_limit,
 )
 from migrator.services.base import UNKNOWN_ID, Args, Operation, Sampler, oid
+from migrator.services.mongoose import cast_filter
 
 # librechat-data-provider SystemCategories
 MY_PROMPTS = "sys__my__prompts__sys"
@@ -69,8 +70,6 @@ GROUP_PROJECTION: dict[str, int] = dict.fromkeys(
     ),
     1,
 )  # fmt: skip
-GROUP_FIELDS = model.SCHEMA_FIELDS["promptgroups"]
-PROMPT_FIELDS = model.SCHEMA_FIELDS["prompts"]
 
 
 class PromptGroupSaveError(RuntimeError):
@@ -301,10 +300,6 @@ def gw_prompts_of_group(gw: DbGateway, *, group_id: Any) -> Any:
 # --- writes ---------------------------------------------------------------------------------
 
 
-def _strict(fields: frozenset[str], data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k.split(".", 1)[0] in fields}
-
-
 def create_prompt_group(
     db: Database, *, user_id: str, author_name: str, prompt: dict, group: dict
 ) -> dict:
@@ -319,8 +314,13 @@ def create_prompt_group(
         #    interrupted earlier creation with the same fields, which is then reused.
         #    Mongoose adds $set.updatedAt (also on a match), and on insert createdAt, the
         #    schema defaults of untouched paths and __v.
-        fields = {**_strict(GROUP_FIELDS, group), "author": author, "authorName": author_name}
-        fields["productionId"] = None
+        #    The filter is cast with `upsert`: a key outside the schema is a StrictModeError
+        #    (mongoose lib/cast.js lines 301-306), answered as the generic save error below.
+        fields = cast_filter(
+            "promptgroups",
+            {**group, "author": author, "authorName": author_name, "productionId": None},
+            upsert=True,
+        )
         on_insert = {
             **{k: v for k, v in model.PROMPTGROUP_DEFAULTS.items() if k not in fields},
             **fields,
@@ -335,11 +335,9 @@ def create_prompt_group(
             return_document=ReturnDocument.AFTER,
         )
         # 2) the prompt, the same way (prompts have no schema defaults).
-        prompt_fields = {
-            **_strict(PROMPT_FIELDS, prompt),
-            "author": author,
-            "groupId": new_group["_id"],
-        }
+        prompt_fields = cast_filter(
+            "prompts", {**prompt, "author": author, "groupId": new_group["_id"]}, upsert=True
+        )
         now = utcnow()
         new_prompt = db.prompts.find_one_and_update(
             prompt_fields,
@@ -412,16 +410,22 @@ def gw_create_prompt_group(
 
 def _group_ids(s: Sampler) -> list[Args]:
     found = s.pick("promptgroups")
-    broken = s.db.promptgroups.find_one({"productionId": None}, {"_id": 1})
-    out = [{"group_id": str(g["_id"])} for g in found]
+    planted = s.ref_values("promptgroup_without_production", "group_id")
+    out = [{"group_id": g} for g in planted]  # interrupted creation: no prompts
+    out += [{"group_id": str(g["_id"])} for g in found]
+    broken = None if planted else s.db.promptgroups.find_one({"productionId": None}, {"_id": 1})
     if broken is not None:
-        out.append({"group_id": str(broken["_id"])})  # interrupted creation: no prompts
+        out.append({"group_id": str(broken["_id"])})
     return [*out, {"group_id": UNKNOWN_ID}, {"group_id": "not-an-object-id"}, {"group_id": ""}]
 
 
 def _groups_list_args(s: Sampler) -> list[Args]:
-    users = [str(u["_id"]) for u in s.pick("users")]
-    authors = [str(a) for a in s.db.promptgroups.distinct("author")][:3]
+    planted = [
+        u for h in ("sort_key_ties", "promptgroup_without_production")
+        for u in s.ref_values(h, "user")[:1]
+    ]  # fmt: skip
+    users = list(dict.fromkeys([*planted, *(str(u["_id"]) for u in s.pick("users"))]))
+    authors = [str(a) for a in s.owners("promptgroups", "author", 6)][:3]
     groups = s.pick("promptgroups", fields=("name", "category"), n=3)
     out: list[Args] = [{"user_id": u, "limit": "10"} for u in users]
     for author in authors[:2]:
@@ -536,9 +540,13 @@ WRITE_RULES = Rules(
 
 OPERATIONS = [
     Operation(
-        "prompts.groups_list", "read", list_groups, gw_list_groups, _groups_list_args, READ_RULES
+        "prompts.groups_list", "read", list_groups, gw_list_groups, _groups_list_args, READ_RULES,
+        hazards={"sort_key_ties": "user", "promptgroup_without_production": "user"},
     ),
-    Operation("prompts.get_group", "read", get_group, gw_get_group, _group_ids, READ_RULES),
+    Operation(
+        "prompts.get_group", "read", get_group, gw_get_group, _group_ids, READ_RULES,
+        hazards={"promptgroup_without_production": "group_id"},
+    ),
     Operation(
         "prompts.prompts_of_group",
         "read",
@@ -546,6 +554,7 @@ OPERATIONS = [
         gw_prompts_of_group,
         _group_ids,
         READ_RULES,
+        hazards={"promptgroup_without_production": "group_id"},
     ),
     Operation(
         "prompts.create_prompt_group",

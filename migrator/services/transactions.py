@@ -376,9 +376,10 @@ def _range_args(s: Sampler) -> list[Args]:
 
 
 def _balance_args(s: Sampler) -> list[Args]:
+    planted = s.ref_values("duplicate_balances", "user")
     with_balance = [str(b["user"]) for b in s.pick("balances", fields=("user",))]
     users = [str(u["_id"]) for u in s.pick("users")]
-    ids = list(dict.fromkeys(with_balance + users))
+    ids = list(dict.fromkeys(planted + with_balance + users))
     return [{"user_id": u} for u in ids] + [
         {"user_id": UNKNOWN_ID},
         {"user_id": "not-an-object-id"},
@@ -535,7 +536,8 @@ OPERATIONS = [
         rules=TX_SPEND_RULES,
     ),
     Operation(
-        "transactions.balance", "read", balance, gw_balance, _balance_args, rules=TX_READ_RULES
+        "transactions.balance", "read", balance, gw_balance, _balance_args, rules=TX_READ_RULES,
+        hazards={"duplicate_balances": "user"},
     ),
     Operation(
         "transactions.create_transaction",

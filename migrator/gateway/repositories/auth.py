@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from migrator import model
 from migrator.gateway.repository import Doc, Repository, utcnow
 
 REFRESH_TOKEN_LIFETIME = timedelta(days=7)
@@ -55,13 +56,12 @@ class SessionRepository(Repository):
 
 class TokenRepository(Repository):
     collection_name = "tokens"
-    KEYS = ("userId", "token", "email", "type", "identifier")
 
     def find_token(self, **conditions: Any) -> Doc | None:
-        # LibreChat AND-s the provided keys; none at all is a server error ($and must be
-        # non-empty), which this repository reproduces rather than hides (§8).
-        parts = [{k: conditions[k]} for k in self.KEYS if conditions.get(k) is not None]
-        return self.find_one({"$and": parts})
+        # LibreChat AND-s the truthy keys; none at all leaves `$and: []`, which the query
+        # cast removes (the base `filter`): the first token of the collection.
+        keys = model.TOKEN_QUERY_KEYS
+        return self.find_one({"$and": [{k: conditions[k]} for k in keys if conditions.get(k)]})
 
 
 class BalanceRepository(Repository):

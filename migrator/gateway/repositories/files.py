@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+from migrator import model
 from migrator.gateway.repository import Doc, Repository, utcnow
 
 # createFile: uploads not yet referenced by a message expire (TTL index: 1 h after the value).
@@ -50,11 +51,11 @@ class FileRepository(Repository):
         if not file_ids or not resources:
             return []
         either: list[dict[str, Any]] = []
-        if "context" in resources:
+        if model.TOOL_RESOURCE_TEXT in resources:
             either.append({"text": {"$exists": True, "$ne": None}, "context": "agents"})
-        if "file_search" in resources:
+        if model.TOOL_RESOURCE_FILE_SEARCH in resources:
             either.append({"embedded": True})
-        if "execute_code" in resources:
+        if model.TOOL_RESOURCE_EXECUTE_CODE in resources:
             either.append({"metadata.fileIdentifier": {"$exists": True}})
         return self.get_files(
             {"file_id": {"$in": list(file_ids)}, "$or": either}, {"updatedAt": -1}, LIST_SELECT
