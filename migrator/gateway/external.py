@@ -267,15 +267,13 @@ class ExternalGateway:
             reason = self.legacy_not_offered.get(op_name)
             if reason is not None:
                 return f"the application's legacy branch cannot answer it: {reason}"
-        if op_name not in self.ops:
-            reason = self.not_offered.get(op_name)
-            return (
-                f"not offered by the gateway: {reason}"
-                if reason
-                else ("not offered by the gateway (its `$hello` does not list it)")
-            )
         if write and self.protocol < 2:
             return "the gateway speaks protocol 1; write operations need protocol 2"
+        if op_name not in self.ops:
+            reason = self.not_offered.get(op_name)
+            if reason:
+                return f"not offered by the gateway: {reason}"
+            return "not offered by the gateway (its `$hello` does not list it)"
         return None
 
     def call(
