@@ -421,7 +421,8 @@ def verify(
     """Shadow-run every operation through both paths and write the consistency report."""
     import threading
 
-    from migrator import report, verify_report
+    from migrator import report
+    from migrator.verify import report as verify_report
     from migrator.verify import verify as run_verify
 
     cfg = _settings(kw)
@@ -684,8 +685,9 @@ def counts(
     above --fail (or --warn, with --fail-on warn)."""
     from pathlib import Path
 
-    from migrator import counts_report, report
+    from migrator import report
     from migrator.counts import counts as run_counts
+    from migrator.counts import report as counts_report
 
     cfg = _settings(kw)
     choice = _gateway(kw)

@@ -14,7 +14,6 @@ import socket
 import subprocess
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,9 +27,9 @@ from pymongo.errors import ConfigurationError, OperationFailure, PyMongoError
 
 from migrator import embedded, secrets
 from migrator.errors import CannotRun, ConfigError
+from migrator.scratch import claim, scratch_name
 
 DEFAULT_DB = "LibreChat"
-SCRATCH_PREFIX = "migrator_scratch_"
 CONNECT_TIMEOUT_MS = 5_000
 # The embedded engine serves one command at a time; long commands must not trip heartbeats.
 EMBEDDED_OPTIONS = {"connectTimeoutMS": 120_000, "socketTimeoutMS": 120_000}
@@ -229,15 +228,8 @@ def server_info(client: MongoClient, uri: str, *, features: bool = False) -> Ser
     )
 
 
-def scratch_name(purpose: str) -> str:
-    """A database name the tool owns (and may drop): ``migrator_scratch_<purpose>_<random>``."""
-    return f"{SCRATCH_PREFIX}{purpose}_{uuid.uuid4().hex[:8]}"
-
-
 def probe_features(client: MongoClient) -> Features:
     """Try each optional feature in a scratch database, then drop it."""
-    from migrator.scratch import claim
-
     name = scratch_name("probe")
     db = client[name]
     try:

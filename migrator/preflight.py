@@ -212,11 +212,12 @@ def preflight(
     progress: Callable[[str, int, int | None], None] | None = None,
 ) -> PreflightResult:
     """Run the three checks, write their reports and the consolidated one."""
-    from migrator import counts_report, verify_report
     from migrator.bench import bench
     from migrator.bench import report as bench_report
     from migrator.bench.stats import Thresholds
     from migrator.counts import counts
+    from migrator.counts import report as counts_report
+    from migrator.verify import report as verify_report
     from migrator.verify import verify
 
     gateway = gateway or GatewayChoice()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,10 +19,14 @@ from typing import Any
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from migrator.db import SCRATCH_PREFIX
-
+SCRATCH_PREFIX = "migrator_scratch_"
 META = "_migrator_meta"
 OTHER_HOST_STALE = timedelta(days=1)  # an owner on another host cannot be checked: age decides
+
+
+def scratch_name(purpose: str) -> str:
+    """A database name the tool owns (and may drop): ``migrator_scratch_<purpose>_<random>``."""
+    return f"{SCRATCH_PREFIX}{purpose}_{uuid.uuid4().hex[:8]}"
 
 
 def _read(path: str) -> str | None:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from migrator import report, sandbox, scratch
+from migrator import report, scratch
 from migrator.cli import main
+from migrator.verify import sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 

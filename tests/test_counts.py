@@ -22,7 +22,7 @@ from migrator.counts import (
     WARN,
     counts,
 )
-from migrator.counts_report import markdown
+from migrator.counts.report import markdown
 
 
 def _cfg(server, legacy_db: str, gateway_db: str | None = None):

@@ -5,7 +5,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from migrator import db, settings
+from migrator import db, scratch, settings
 from migrator.cli import main
 from migrator.errors import CannotRun, ConfigError
 
@@ -54,7 +54,9 @@ def test_server_info_and_features(mongo_server, mongo_client) -> None:
     info = db.server_info(mongo_client, mongo_server.uri, features=True)
     assert info.version and info.version[0].isdigit()
     assert info.features is not None
-    assert not [n for n in mongo_client.list_database_names() if n.startswith(db.SCRATCH_PREFIX)]
+    assert not [
+        n for n in mongo_client.list_database_names() if n.startswith(scratch.SCRATCH_PREFIX)
+    ]
 
 
 def test_doctor_unreachable_fails_fast() -> None:

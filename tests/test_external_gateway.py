@@ -35,7 +35,7 @@ from bson.code import Code
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from migrator import db, model, sandbox
+from migrator import db, model
 from migrator.compare import Observation, compare
 from migrator.compare.diff import MATCH
 from migrator.compare.rules import Rules
@@ -51,6 +51,7 @@ from migrator.gateway.external import (
 from migrator.guard import read_only
 from migrator.model import OWNER_FIELDS
 from migrator.services import Sampler, catalog
+from migrator.verify import sandbox
 
 NODE_DIR = Path(__file__).resolve().parent.parent / "examples" / "node-gateway"
 GATEWAY_JS = NODE_DIR / "gateway.js"

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from migrator.db import SCRATCH_PREFIX
+from migrator.scratch import SCRATCH_PREFIX
 
 
 class Proxy:

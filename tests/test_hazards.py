@@ -78,7 +78,8 @@ def test_seed_shapes_expose_order_limit_and_timestamp_bugs(demo_db: Database) ->
     # insertion order follows no sort key: natural order differs from createdAt order
     natural = [m["_id"] for m in demo_db.messages.find({"conversationId": long}, {"_id": 1})]
     by_time = [
-        m["_id"] for m in demo_db.messages.find({"conversationId": long}, {"_id": 1}).sort(
+        m["_id"]
+        for m in demo_db.messages.find({"conversationId": long}, {"_id": 1}).sort(
             [("createdAt", 1), ("_id", 1)]
         )
     ]

@@ -11,6 +11,7 @@ from migrator import settings
 from migrator.cli import main
 from migrator.compare.rules import load_rules
 from migrator.errors import ConfigError
+from migrator.services import catalog
 from migrator.verify import read_replay
 
 DEAD = "mongodb://127.0.0.1:9/LibreChat"  # never contacted: every case fails before
@@ -135,7 +136,7 @@ def test_bad_rules_file_is_exit_2(tmp_path: Path, text: str, encoding: str, mess
 def test_rules_file_with_bom_and_good_globs_loads(tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
     rules.write_bytes(b"\xef\xbb\xbfrule:\n  - ops: '*.list_page'\n    ignore: [updatedAt]\n")
-    [(glob, loaded)] = load_rules(str(rules))
+    [(glob, loaded)] = load_rules(str(rules), catalog())
     assert glob == "*.list_page" and loaded.ignore == ("updatedAt",)
 
 

@@ -11,13 +11,13 @@ import bson
 from click.testing import CliRunner
 from pymongo import MongoClient, ReturnDocument, monitoring
 
-from migrator import sandbox, services, settings
+from migrator import services, settings
 from migrator.cli import main
-from migrator.db import SCRATCH_PREFIX
 from migrator.gateway.repository import utcnow
 from migrator.guard import WriteRefused, read_only
+from migrator.scratch import SCRATCH_PREFIX
 from migrator.services.base import Sampler
-from migrator.verify import verify
+from migrator.verify import sandbox, verify
 
 
 def content_hash(database) -> str:

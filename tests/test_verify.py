@@ -9,10 +9,10 @@ from migrator import settings
 from migrator.cli import main
 from migrator.compare import Rules
 from migrator.paths import GatewayChoice
-from migrator.runner import RunOptions, run_operation
 from migrator.services.base import Operation
 from migrator.verify import verify
-from migrator.verify_report import markdown
+from migrator.verify.report import markdown
+from migrator.verify.runner import RunOptions, run_operation
 
 
 def _cfg(server, legacy_db: str, gateway_db: str | None = None):

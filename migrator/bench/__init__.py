@@ -14,7 +14,6 @@ import platform
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,57 +21,21 @@ from typing import Any
 import pymongo
 
 from migrator import model, services
-from migrator.bench import measure, stats
+from migrator.bench import measure, report, stats
 from migrator.bench.measure import Budget, CommandMeter, OpMeasurement, Series
-from migrator.bench.stats import FAIL, WARN, Analysis, Thresholds
+from migrator.bench.result import SCHEMA_VERSION, BenchResult
+from migrator.bench.stats import Thresholds
 from migrator.errors import ConfigError, server_lost
 from migrator.paths import ExternalPath, GatewayChoice, Paths, open_paths
 from migrator.services.base import Sampler
 from migrator.settings import Settings
 
-SCHEMA_VERSION = 1
 DEFAULT_PAIRS = 300
 DEFAULT_MAX_SECONDS = 5.0  # per series: the slowest reads get fewer pairs, not minutes
 DEFAULT_WARMUP = 10
 DEFAULT_SAMPLES = 20
 
 Progress = Callable[[str, int, int | None], None]
-
-
-@dataclass
-class BenchResult:
-    started: datetime
-    environment: dict[str, Any]
-    options: dict[str, Any]
-    measurements: list[OpMeasurement] = field(default_factory=list)
-    analysis: Analysis | None = None
-    complete: bool = True
-    interrupted_at: str | None = None
-    stopped: str | None = None  # why the run stopped early (a lost server)
-    seconds: float = 0.0
-    baseline: dict[str, Any] | None = None  # what the baseline file was (path, started, ops)
-
-    @property
-    def failing(self) -> list[str]:
-        return self._with(FAIL)
-
-    @property
-    def warning(self) -> list[str]:
-        return self._with(WARN)
-
-    def _with(self, level: str) -> list[str]:
-        if self.analysis is None:
-            return []
-        return [
-            o.name
-            for o in self.analysis.ops
-            if o.verdict == level or (o.baseline is not None and o.baseline.verdict == level)
-        ]
-
-    @property
-    def passed(self) -> bool:
-        measured = any(m.ab is not None and m.ab.pairs for m in self.measurements)
-        return self.complete and measured and not self.failing
 
 
 def _check(
@@ -131,8 +94,7 @@ def bench(
     selected = services.select(ops, kind="read")
     if not selected:
         raise ConfigError(f"--ops {' '.join(ops or [])} selects no read operation")
-    from migrator.bench import report  # the baseline is a report file: read it before any work
-
+    # The baseline is a report file: read it before any work.
     base = report.load_baseline(baseline) if baseline else None
     budget = Budget(pairs, seconds, max_seconds)
     started = datetime.now(UTC)

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from migrator import report as files
-from migrator.bench import SCHEMA_VERSION, BenchResult
 from migrator.bench.measure import PathSamples, Series
+from migrator.bench.result import SCHEMA_VERSION, BenchResult
 from migrator.bench.stats import FAIL, NA, OK, WARN, Dist, OpStats, to_dict
 from migrator.errors import ConfigError
 

@@ -86,7 +86,8 @@ def _checked(entry: dict[str, Any], where: str) -> Rules:
 def load_rules(path: str, catalog: Iterable[str] | None = None) -> list[tuple[str, Rules]]:
     """A rules file: ``[[rule]]`` tables (TOML) or a ``rule:`` list (YAML), each with an ``ops``
     glob and any Rules field. Errors name the file, the rule and the fix; an ``ops`` glob that
-    matches no operation of ``catalog`` (default: the service catalog) is one too."""
+    matches no operation of ``catalog`` (when given: the caller knows the operations; the
+    compare engine depends on nothing) is one too."""
     import tomllib
 
     import yaml
@@ -111,11 +112,7 @@ def load_rules(path: str, catalog: Iterable[str] | None = None) -> list[tuple[st
     entries = data.get("rule", [])
     if not isinstance(entries, list):
         raise ConfigError(f"--rules {p}: `rule` must be a list of tables")
-    if catalog is None:
-        from migrator import services
-
-        catalog = services.catalog()
-    names = sorted(catalog)
+    names = sorted(catalog or ())
     out: list[tuple[str, Rules]] = []
     for i, entry in enumerate(entries, 1):
         where = f"--rules {p}: rule {i}"
@@ -130,7 +127,7 @@ def load_rules(path: str, catalog: Iterable[str] | None = None) -> list[tuple[st
         glob = entry.get("ops", "*")
         if not isinstance(glob, str):
             raise ConfigError(f'{where}: ops must be one operation glob, e.g. "conversations.*"')
-        if not any(fnmatch.fnmatchcase(name, glob) for name in names):
+        if names and not any(fnmatch.fnmatchcase(name, glob) for name in names):
             raise ConfigError(
                 f"{where}: ops = {glob!r} matches no operation; expected a glob over "
                 '`migrator ops` names, e.g. "conversations.*" or "*.list_page"'

@@ -934,11 +934,21 @@ def _create_footprint(db: Database, args: Args) -> dict[str, dict]:
 
 OPERATIONS = [
     Operation(
-        "agents.get", "read", get_agent, gw_get_agent, _agent_ids, rules=READ_RULES,
+        "agents.get",
+        "read",
+        get_agent,
+        gw_get_agent,
+        _agent_ids,
+        rules=READ_RULES,
         hazards=dict.fromkeys(AGENT_HAZARDS, "agent_id"),
     ),
     Operation(
-        "agents.list", "read", list_agents, gw_list_agents, _list_args, rules=READ_RULES,
+        "agents.list",
+        "read",
+        list_agents,
+        gw_list_agents,
+        _list_args,
+        rules=READ_RULES,
         hazards=dict.fromkeys(AGENT_HAZARDS, "user"),
     ),
     Operation(

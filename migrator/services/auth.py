@@ -417,11 +417,19 @@ def _other_sessions(s: Sampler) -> list[Args]:
 
 OPERATIONS = [
     Operation(
-        "auth.get_user_by_id", "read", get_user_by_id, gw_get_user_by_id, _user_ids,
+        "auth.get_user_by_id",
+        "read",
+        get_user_by_id,
+        gw_get_user_by_id,
+        _user_ids,
         hazards={"users_with_ttl": "user", "mixed_case_email": "user"},
     ),
     Operation(
-        "auth.find_user_by_email", "read", find_user_by_email, gw_find_user_by_email, _emails,
+        "auth.find_user_by_email",
+        "read",
+        find_user_by_email,
+        gw_find_user_by_email,
+        _emails,
         hazards={"mixed_case_email": "email"},
     ),
     Operation(
@@ -429,7 +437,11 @@ OPERATIONS = [
     ),
     Operation("auth.count_users", "read", count_users, gw_count_users, lambda s: [{}]),
     Operation(
-        "auth.find_session", "read", find_session, gw_find_session, _sessions,
+        "auth.find_session",
+        "read",
+        find_session,
+        gw_find_session,
+        _sessions,
         hazards={"expired_sessions": "refreshTokenHash"},
     ),
     Operation(
@@ -441,7 +453,11 @@ OPERATIONS = [
         hazards={"expired_sessions": "user"},
     ),
     Operation(
-        "auth.find_token", "read", find_token, gw_find_token, _tokens,
+        "auth.find_token",
+        "read",
+        find_token,
+        gw_find_token,
+        _tokens,
         hazards={"tokens_without_type": "token"},
     ),
     Operation(

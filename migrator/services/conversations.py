@@ -622,14 +622,24 @@ WRITE_RULES = Rules(volatile=("_id", "createdAt", "updatedAt", "expiredAt", "ups
 
 OPERATIONS = [
     Operation(
-        "conversations.list_page", "read", list_page, gw_list_page, _list_args, READ_RULES,
+        "conversations.list_page",
+        "read",
+        list_page,
+        gw_list_page,
+        _list_args,
+        READ_RULES,
         hazards={
             **dict.fromkeys(CONVERSATION_HAZARDS, "user"),
             "many_conversations": "user",
         },
     ),
     Operation(
-        "conversations.get", "read", get, gw_get, _convo_args, READ_RULES,
+        "conversations.get",
+        "read",
+        get,
+        gw_get,
+        _convo_args,
+        READ_RULES,
         hazards=dict.fromkeys(CONVERSATION_HAZARDS, "conversationId"),
     ),
     Operation(
@@ -642,11 +652,20 @@ OPERATIONS = [
         hazards=dict.fromkeys(CONVERSATION_HAZARDS, "conversationId"),
     ),
     Operation(
-        "conversations.files", "read", files, gw_files, _conversation_ids, READ_RULES,
+        "conversations.files",
+        "read",
+        files,
+        gw_files,
+        _conversation_ids,
+        READ_RULES,
         hazards=dict.fromkeys(CONVERSATION_HAZARDS, "conversationId"),
     ),
     Operation(
-        "conversations.count_by_user", "read", count_by_user, gw_count_by_user, _user_args,
+        "conversations.count_by_user",
+        "read",
+        count_by_user,
+        gw_count_by_user,
+        _user_args,
         hazards={"many_conversations": "user"},
     ),
     Operation(

@@ -375,18 +375,30 @@ FILES_WRITE_RULES = Rules(volatile=("_id", "createdAt", "updatedAt", "expiresAt"
 
 OPERATIONS = [
     Operation(
-        "files.list_for_user", "read", list_for_user, gw_list_for_user, _file_users,
+        "files.list_for_user",
+        "read",
+        list_for_user,
+        gw_list_for_user,
+        _file_users,
         hazards=dict.fromkeys(OWNER_HAZARDS, "user"),
     ),
     Operation(
-        "files.by_ids", "read", by_ids, gw_by_ids, _file_id_lists,
+        "files.by_ids",
+        "read",
+        by_ids,
+        gw_by_ids,
+        _file_id_lists,
         hazards=dict.fromkeys(FILE_HAZARDS, "file_id"),
     ),
     Operation(
         "files.tool_files_by_ids", "read", tool_files_by_ids, gw_tool_files_by_ids, _tool_file_args
     ),
     Operation(
-        "files.find_by_file_id", "read", find_by_file_id, gw_find_by_file_id, _file_id_args,
+        "files.find_by_file_id",
+        "read",
+        find_by_file_id,
+        gw_find_by_file_id,
+        _file_id_args,
         hazards=dict.fromkeys(FILE_HAZARDS, "file_id"),
     ),
     Operation(

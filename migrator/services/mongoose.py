@@ -60,9 +60,7 @@ def cast_filter(collection: str, query: Mapping[str, Any], *, upsert: bool = Fal
 def cast_value(collection: str, path: str, value: Any) -> Any:
     """One path's condition cast by the schema type (ObjectId, Date, lowercase, String owner)."""
     if isinstance(value, Mapping) and any(str(k).startswith("$") for k in value):
-        return {
-            k: cast_value(collection, path, v) if k in _TYPED else v for k, v in value.items()
-        }
+        return {k: cast_value(collection, path, v) if k in _TYPED else v for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [cast_value(collection, path, v) for v in value]
     top = path.split(".", 1)[0]

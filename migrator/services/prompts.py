@@ -540,11 +540,21 @@ WRITE_RULES = Rules(
 
 OPERATIONS = [
     Operation(
-        "prompts.groups_list", "read", list_groups, gw_list_groups, _groups_list_args, READ_RULES,
+        "prompts.groups_list",
+        "read",
+        list_groups,
+        gw_list_groups,
+        _groups_list_args,
+        READ_RULES,
         hazards={"sort_key_ties": "user", "promptgroup_without_production": "user"},
     ),
     Operation(
-        "prompts.get_group", "read", get_group, gw_get_group, _group_ids, READ_RULES,
+        "prompts.get_group",
+        "read",
+        get_group,
+        gw_get_group,
+        _group_ids,
+        READ_RULES,
         hazards={"promptgroup_without_production": "group_id"},
     ),
     Operation(

@@ -536,7 +536,12 @@ OPERATIONS = [
         rules=TX_SPEND_RULES,
     ),
     Operation(
-        "transactions.balance", "read", balance, gw_balance, _balance_args, rules=TX_READ_RULES,
+        "transactions.balance",
+        "read",
+        balance,
+        gw_balance,
+        _balance_args,
+        rules=TX_READ_RULES,
         hazards={"duplicate_balances": "user"},
     ),
     Operation(

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from migrator import report
 from migrator.compare.diff import BOTH_ERROR, ERROR, IGNORED, MATCH, MISMATCH, NOISE, TIMEOUT
-from migrator.runner import OpResult
-from migrator.verify import VerifyResult, to_json
+from migrator.verify.result import OpResult, VerifyResult, to_json
 
 COLUMNS = (MATCH, IGNORED, MISMATCH, ERROR, BOTH_ERROR, TIMEOUT, NOISE)
 

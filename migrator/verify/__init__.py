@@ -6,93 +6,23 @@ A library function first (returns a ``VerifyResult``); ``migrator verify`` only 
 from __future__ import annotations
 
 import fnmatch
-import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-
-from bson import json_util
 
 from migrator import services
 from migrator.compare.rules import Rules, load_rules
 from migrator.errors import ConfigError, server_lost
 from migrator.paths import GatewayChoice, Paths, open_paths
 from migrator.replay import read_replay  # re-exported: migrator.verify.read_replay
-from migrator.runner import OpResult, RunOptions, run_operation
 from migrator.services.base import Args, Operation, Sampler
 from migrator.settings import Settings
+from migrator.verify.result import REQUIRE, SCHEMA_VERSION, OpResult, VerifyResult, to_json
+from migrator.verify.runner import RunOptions, run_operation
 
-SCHEMA_VERSION = 1
-
-
-REQUIRE = ("all", "offered")
 NO_REPLAYED_CALL = "no call of it in the replay"
-
-
-@dataclass
-class VerifyResult:
-    started: datetime
-    environment: dict[str, Any]
-    options: dict[str, Any]
-    ops: list[OpResult] = field(default_factory=list)
-    complete: bool = True
-    stopped: str | None = None  # why the run stopped early (a lost server): exit 3
-    seconds: float = 0.0
-
-    @property
-    def require(self) -> str:
-        return self.options.get("require", "all")
-
-    @property
-    def failing(self) -> list[str]:
-        """Operations where the gateway disagreed with the oracle."""
-        return [op.name for op in self.ops if op.disagreed]
-
-    @property
-    def verified(self) -> list[str]:
-        return [op.name for op in self.ops if op.not_verified is None]
-
-    @property
-    def unverified(self) -> list[OpResult]:
-        return [op for op in self.ops if op.not_verified is not None]
-
-    @property
-    def blocking(self) -> list[OpResult]:
-        """Not-verified operations that make the verdict NO-GO: all of them under
-        ``require="all"``; under ``"offered"`` only those the gateway does offer."""
-        if self.require == "offered":
-            return [op for op in self.unverified if op.offered]
-        return self.unverified
-
-    @property
-    def passed(self) -> bool:
-        """GO: the run ended, checked something, found no difference and left nothing
-        required unverified."""
-        return self.complete and bool(self.verified) and not self.failing and not self.blocking
-
-    def coverage(self) -> str:
-        """The first line of every report: what was verified through which gateway, and
-        which operations were not (their reasons: ``not_verified_rows``)."""
-        if not self.ops:
-            replay = " (the replay has no call of the selected operations)"
-            return "nothing was verified: no operation had an input" + (
-                replay if self.options.get("replay") else ""
-            )
-        line = (
-            f"{len(self.verified)}/{len(self.ops)} operations verified through "
-            f"{self.environment.get('gateway', 'the gateway')}"
-        )
-        if self.unverified:
-            line += f"; not verified: {', '.join(op.name for op in self.unverified)}"
-            if self.require == "offered" and not self.blocking:
-                line += ' — accepted (require = "offered")'
-        return line
-
-    def not_verified_rows(self) -> list[list[str]]:
-        return [[op.name, op.not_verified or ""] for op in self.unverified]
 
 
 def rules_for(op: Operation, file_rules: list[tuple[str, Rules]]) -> Rules:
@@ -132,7 +62,7 @@ def verify(
     choice = gateway or GatewayChoice()
     selected = services.select(ops, kind="read")
     write_ops = services.select(ops or ["*"], kind="write") if writes else []
-    file_rules = load_rules(rules_file) if rules_file else []
+    file_rules = load_rules(rules_file, services.catalog()) if rules_file else []
     replayed = read_replay(replay) if replay else None
     if replayed is not None:
         unknown = sorted(set(replayed) - set(services.catalog()))
@@ -249,7 +179,7 @@ def _run_writes(
     stop: threading.Event | None,
     replayed: dict[str, list[Args]] | None = None,
 ) -> None:
-    from migrator import sandbox
+    from migrator.verify import sandbox
 
     runnable = []
     for op in write_ops:
@@ -285,80 +215,12 @@ def _run_writes(
                 break
 
 
-def to_json(result: VerifyResult) -> dict[str, Any]:
-    def op_json(op: OpResult) -> dict[str, Any]:
-        return {
-            "name": op.name,
-            "kind": op.kind,
-            "inputs": op.inputs,
-            "passed": op.passed,
-            "not_verified": op.not_verified,
-            "offered": op.offered,
-            "verdicts": dict(op.verdicts),
-            "differences": dict(op.kinds),
-            "fields": dict(op.fields.most_common(25)),
-            "noise": op.noise,
-            "rechecked": op.rechecked,
-            "second_opinion": dict(op.opinion),
-            "sandbox_seconds": round(op.sandbox_seconds, 3),
-            "seconds": round(op.seconds, 3),
-            "legacy_median_us": _median_us(op.legacy_ns),
-            "gateway_median_us": _median_us(op.gateway_ns),
-            "examples": {
-                kind: [
-                    {
-                        "args": e.args,
-                        "legacy": e.legacy,
-                        "gateway": e.gateway,
-                        "difference": {
-                            "kind": e.difference.kind,
-                            "path": e.difference.path,
-                            "doc": e.difference.doc,
-                            "legacy": e.difference.legacy,
-                            "gateway": e.difference.gateway,
-                        },
-                    }
-                    for e in examples
-                ]
-                for kind, examples in op.examples.items()
-            },
-        }
-
-    paths_s = sum(sum(op.legacy_ns) + sum(op.gateway_ns) for op in result.ops) / 1e9
-    inputs = sum(op.inputs for op in result.ops)
-    secs = result.seconds
-    data = {
-        "schema_version": SCHEMA_VERSION,
-        "command": "verify",
-        "timing": {
-            "inputs": inputs,
-            "seconds": round(secs, 3),
-            "inputs_per_second": round(inputs / secs, 1) if secs else None,
-            "paths_seconds": round(paths_s, 3),
-            "tool_share": round(1 - paths_s / secs, 3) if secs else None,
-        },
-        "started": result.started.isoformat(),
-        "seconds": round(result.seconds, 3),
-        "complete": result.complete,
-        "stopped": result.stopped,
-        "passed": result.passed,
-        "coverage": {
-            "line": result.coverage(),
-            "operations": len(result.ops),
-            "verified": len(result.verified),
-            "require": result.require,
-            "not_verified": {op.name: op.not_verified for op in result.unverified},
-        },
-        "failing": result.failing,
-        "environment": result.environment,
-        "options": result.options,
-        "operations": [op_json(op) for op in result.ops],
-    }
-    return json.loads(json_util.dumps(data, json_options=json_util.RELAXED_JSON_OPTIONS))
-
-
-def _median_us(values: list[int]) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[len(ordered) // 2] / 1000, 1)
+__all__ = [
+    "SCHEMA_VERSION",
+    "OpResult",
+    "VerifyResult",
+    "read_replay",
+    "rules_for",
+    "to_json",
+    "verify",
+]

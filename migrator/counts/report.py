@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from migrator import report
-from migrator.counts import (
+from migrator.counts.result import (
     DAY,
     FAIL,
     LEVELS,

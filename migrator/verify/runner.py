@@ -9,21 +9,18 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from migrator.compare import Observation, Rules, Verdict, compare
-from migrator.compare.diff import BOTH_ERROR, ERROR, MATCH, MISMATCH, differences
+from migrator.compare.diff import BOTH_ERROR, ERROR, MISMATCH, differences
 from migrator.compare.normalize import normalize
 from migrator.errors import server_lost
 from migrator.services.base import Args, Operation
-
-MAX_EXAMPLES = 3
-MAX_FIELDS = 25
+from migrator.verify.result import OpResult
 
 
 def observe(
@@ -59,99 +56,6 @@ def observe(
         if health is not None:
             health()  # a timeout from a dead server stops the run, not counted as slow
         return Observation(timed_out=True, wall_ns=int(timeout_s * 1e9))
-
-
-@dataclass
-class Example:
-    args: Args
-    legacy: Any
-    gateway: Any
-    difference: Any
-
-
-@dataclass
-class OpResult:
-    """What a run learned about one operation; bounded whatever the number of inputs."""
-
-    name: str
-    kind: str
-    inputs: int = 0
-    verdicts: Counter = field(default_factory=Counter)
-    kinds: Counter = field(default_factory=Counter)  # difference kind -> inputs
-    fields: Counter = field(default_factory=Counter)  # field path -> inputs differing there
-    examples: dict[str, list[Example]] = field(default_factory=dict)
-    noise: list[str] = field(default_factory=list)  # paths that differ between legacy runs
-    rechecked: int = 0
-    legacy_ns: list[int] = field(default_factory=list)
-    gateway_ns: list[int] = field(default_factory=list)
-    # Not verified, and why: the gateway does not offer it, no input, nothing answered...
-    not_verified: str | None = None
-    offered: bool = True  # False: the selected gateway does not offer this operation
-    seconds: float = 0.0
-    sandbox_seconds: float = 0.0  # writes: copying into sandboxes, reading states, comparing
-    # The application's own legacy branch against the oracle: verdict -> inputs, examples.
-    opinion: Counter = field(default_factory=Counter)
-    opinion_examples: list[Example] = field(default_factory=list)
-
-    @property
-    def disagreed(self) -> bool:
-        """Some input showed a difference: the gateway is wrong here."""
-        bad = self.verdicts[MISMATCH] + self.verdicts[ERROR] + self.verdicts["timeout"]
-        return bad > 0 or self.kinds["errors differ"] > 0
-
-    @property
-    def passed(self) -> bool:
-        return self.not_verified is None and not self.disagreed
-
-    def record_opinion(
-        self, args: Args, oracle: Observation, own: Observation, verdict: Verdict
-    ) -> None:
-        """The application's own legacy answer compared with the oracle's."""
-        self.opinion[verdict.status] += 1
-        if verdict.status in (MATCH, "ignored") or len(self.opinion_examples) >= MAX_EXAMPLES:
-            return
-        first = verdict.differences[0] if verdict.differences else None
-        self.opinion_examples.append(Example(args, _shown(oracle), _shown(own), first))
-
-    def judge_coverage(self) -> None:
-        """An operation that no input exercised is not verified, never passed (a vacuous
-        match proves nothing)."""
-        if self.not_verified is not None or self.disagreed:
-            return
-        if self.inputs == 0:
-            self.not_verified = "no input: the sampler found none in this database"
-        elif self.verdicts[BOTH_ERROR] == self.inputs:
-            self.not_verified = (
-                f"every one of its {self.inputs} inputs failed on both paths: nothing answered"
-            )
-
-    def record(
-        self, args: Args, legacy: Observation, gateway: Observation, verdict: Verdict
-    ) -> None:
-        self.inputs += 1
-        self.verdicts[verdict.status] += 1
-        self.legacy_ns.append(legacy.wall_ns)
-        self.gateway_ns.append(gateway.wall_ns)
-        if verdict.status in (MATCH, "ignored"):
-            return
-        for kind in {d.kind for d in verdict.differences}:
-            self.kinds[kind] += 1
-            bucket = self.examples.setdefault(kind, [])
-            if len(bucket) < MAX_EXAMPLES:
-                first = next(d for d in verdict.differences if d.kind == kind)
-                bucket.append(Example(args, _shown(legacy), _shown(gateway), first))
-        for path in {d.path for d in verdict.differences if d.path}:
-            self.fields[path] += 1
-        if len(self.fields) > MAX_FIELDS * 4:  # keep the counter bounded
-            self.fields = Counter(dict(self.fields.most_common(MAX_FIELDS)))
-
-
-def _shown(obs: Observation) -> Any:
-    if obs.timed_out:
-        return {"timeout": True}
-    if obs.error:
-        return {"error": {"type": obs.error[0], "message": obs.error[1]}}
-    return obs.value
 
 
 @dataclass
@@ -265,7 +169,6 @@ def run_operation(
 
 __all__ = [
     "BOTH_ERROR",
-    "OpResult",
     "RunOptions",
     "run_operation",
 ]

@@ -24,12 +24,11 @@ from migrator import model
 from migrator.compare import Observation, Rules, Verdict, compare
 from migrator.compare.diff import ERROR, MISMATCH, Difference, differences
 from migrator.compare.normalize import normalize, path_matches
-from migrator.db import SCRATCH_PREFIX
 from migrator.errors import server_lost
 from migrator.gateway.repository import utcnow
-from migrator.runner import OpResult
-from migrator.scratch import META, claim, sweep
+from migrator.scratch import META, SCRATCH_PREFIX, claim, sweep
 from migrator.services.base import Args, Operation
+from migrator.verify.result import OpResult
 
 BYSTANDERS = 8  # documents of other owners copied along, so an unscoped write shows
 FRESH = "<written during the run>"

@@ -1,0 +1,49 @@
+"""What a bench run measured and concluded: raw measurements, their analysis, and whether the
+run completed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from migrator.bench.measure import OpMeasurement
+from migrator.bench.stats import FAIL, WARN, Analysis
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class BenchResult:
+    started: datetime
+    environment: dict[str, Any]
+    options: dict[str, Any]
+    measurements: list[OpMeasurement] = field(default_factory=list)
+    analysis: Analysis | None = None
+    complete: bool = True
+    interrupted_at: str | None = None
+    stopped: str | None = None  # why the run stopped early (a lost server)
+    seconds: float = 0.0
+    baseline: dict[str, Any] | None = None  # what the baseline file was (path, started, ops)
+
+    @property
+    def failing(self) -> list[str]:
+        return self._with(FAIL)
+
+    @property
+    def warning(self) -> list[str]:
+        return self._with(WARN)
+
+    def _with(self, level: str) -> list[str]:
+        if self.analysis is None:
+            return []
+        return [
+            o.name
+            for o in self.analysis.ops
+            if o.verdict == level or (o.baseline is not None and o.baseline.verdict == level)
+        ]
+
+    @property
+    def passed(self) -> bool:
+        measured = any(m.ab is not None and m.ab.pairs for m in self.measurements)
+        return self.complete and measured and not self.failing
