@@ -1,7 +1,7 @@
 """Connections: which server, what it can do, and the read-only guard on source databases.
 
 The one seam between the tool and a MongoDB server. Servers are found in this order
-(DESIGN.md, "The database"): an explicit URI; a ``mongod`` on PATH started for the run; the
+(docs/design.md, "The database"): an explicit URI; a ``mongod`` on PATH started for the run; the
 embedded engine (``migrator.embedded``). Everything above this module speaks pymongo only.
 """
 

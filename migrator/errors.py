@@ -1,4 +1,5 @@
-"""The exception tree. Each class maps to one exit code (DESIGN.md, "Commands and exit codes")."""
+"""The exception tree. Each class maps to one exit code (docs/design.md, "Commands and exit
+codes")."""
 
 from __future__ import annotations
 

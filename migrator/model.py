@@ -1,8 +1,10 @@
 """LibreChat v0.8.0-rc3 (version **B**) schema facts as plain data, one place for the whole tool.
 
-Every value cites the section of ``../shared/librechat-model.md`` it comes from ("§3.5" etc.).
+Every value cites the section of ``docs/librechat.md`` it comes from ("§3.5" etc.).
 Values marked *belief* are Mongoose behaviours stated from knowledge there (§9), not read from
 source.
+
+§ numbers refer to docs/librechat.md.
 """
 
 from __future__ import annotations

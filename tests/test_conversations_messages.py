@@ -1,5 +1,8 @@
 """Conversations and messages: on seeded data both paths answer alike and leave the same state,
-and deliberately wrong gateways are caught (issue 3, "Tests that must pass")."""
+and deliberately wrong gateways are caught (issue 3, "Tests that must pass").
+
+§ numbers refer to docs/librechat.md.
+"""
 
 from __future__ import annotations
 

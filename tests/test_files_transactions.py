@@ -1,5 +1,8 @@
 """Files and transactions: both paths agree on seeded data, leave the same state, reproduce
-LibreChat B's quirks, and deliberately wrong gateways are caught."""
+LibreChat B's quirks, and deliberately wrong gateways are caught.
+
+§ numbers refer to docs/librechat.md.
+"""
 
 from __future__ import annotations
 

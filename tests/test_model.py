@@ -1,4 +1,7 @@
-"""The schema facts in migrator.model: token rates, defaults, index specs."""
+"""The schema facts in migrator.model: token rates, defaults, index specs.
+
+§ numbers refer to docs/librechat.md.
+"""
 
 from __future__ import annotations
 

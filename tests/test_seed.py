@@ -1,4 +1,7 @@
-"""`migrator seed`: determinism, shape (§2-§3), distributions (§7) and hazards (§8)."""
+"""`migrator seed`: determinism, shape (§2-§3), distributions (§7) and hazards (§8).
+
+§ numbers refer to docs/librechat.md.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """``compare(legacy, gateway, rules) -> Verdict``: the one public entry of the compare engine.
 
 Normalise both observations, diff them with deepdiff, and classify each difference with the
-taxonomy of DESIGN.md (pt-upgrade and migration-verifier's kinds).
+taxonomy of docs/design.md (pt-upgrade and migration-verifier's kinds).
 """
 
 from __future__ import annotations

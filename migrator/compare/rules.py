@@ -1,4 +1,4 @@
-"""Rules: the one declarative language for normalising and ignoring differences (DESIGN.md).
+"""Rules: the one declarative language for normalising and ignoring differences (docs/design.md).
 
 An operation declares its defaults; a rules file (TOML or YAML) adds to them per operation glob.
 """

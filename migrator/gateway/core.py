@@ -1,4 +1,4 @@
-"""``DbGateway``: the entry point of the built-in gateway (IDbGateway, librechat-model.md §6)."""
+"""``DbGateway``: the entry point of the built-in gateway (IDbGateway, docs/librechat.md §6)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,12 @@
 """The base repository: the generic CRUD surface of the TypeScript db-gateway's
-``MongoBaseRepository`` (librechat-model.md §6), with the Mongoose behaviours a model gives
+``MongoBaseRepository`` (docs/librechat.md §6), with the Mongoose behaviours a model gives
 for free (§1) applied from the schema facts in ``migrator.model``: casting, strict filters and
 updates, hidden fields, timestamps, upsert defaults and ``__v``.
 
 The legacy path spells each behaviour out per operation; the gateway derives it from the schema.
 Two independent implementations of one contract is what makes the comparison worth running.
+
+§ numbers refer to docs/librechat.md.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 One user at a time: a conversation's messages are generated in memory (at most a few hundred),
 then handed to the batch writer; nothing else is kept.
+
+§ numbers refer to docs/librechat.md.
 """
 
 from __future__ import annotations

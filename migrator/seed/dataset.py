@@ -3,6 +3,8 @@
 Phases: users (with balances, sessions, tokens) -> shared library (agents, prompt groups,
 ACL entries) -> chats per user (conversations, messages, files, transactions, bookmarks).
 Documents stream through a batch writer; only small per-user references stay in memory.
+
+§ numbers refer to docs/librechat.md.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ class SeedSummary:
         lines.append("")
         width = max(len(c) for c in COLLECTIONS)
         lines += [f"  {c:<{width}}  {self.counts.get(c, 0):>10,}" for c in COLLECTIONS]
-        lines += ["", "Hazards written on purpose (librechat-model.md §8):"]
+        lines += ["", "Hazards written on purpose (docs/librechat.md §8):"]
         name_width = max(len(h.name) for h in self.hazards)
         for h in self.hazards:
             lines.append(f"  {h.name:<{name_width}}  {h.count:>6,} {h.unit:<13}  {h.description}")

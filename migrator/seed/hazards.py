@@ -3,6 +3,8 @@
 Each hazard is planned on a small share of users ("carriers", at least one when the dataset is
 big enough) so that even a 20-user seed contains every hazard; some also occur naturally at a
 low rate. The generator counts every row it writes with a hazard.
+
+§ numbers refer to docs/librechat.md.
 """
 
 from __future__ import annotations

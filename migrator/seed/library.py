@@ -1,4 +1,7 @@
-"""Shared resources: agents, prompt groups with their prompts, and their ACL entries (§3.9-3.12)."""
+"""Shared resources: agents, prompt groups with their prompts, and their ACL entries (§3.9-3.12).
+
+§ numbers refer to docs/librechat.md.
+"""
 
 from __future__ import annotations
 

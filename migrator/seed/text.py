@@ -1,4 +1,7 @@
-"""Filler text, names and titles. Fast (``rng.choices`` over small word lists), not meaningful."""
+"""Filler text, names and titles. Fast (``rng.choices`` over small word lists), not meaningful.
+
+§ numbers refer to docs/librechat.md.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Users and what hangs off them at sign-up/login: sessions, tokens, balances (§3.1-3.4)."""
+"""Users and what hangs off them at sign-up/login: sessions, tokens, balances (§3.1-3.4).
+
+§ numbers refer to docs/librechat.md.
+"""
 
 from __future__ import annotations
 

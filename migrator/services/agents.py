@@ -1,5 +1,5 @@
 """Agents: load one, the ACL-filtered list, the promoted count, create and update
-(librechat-model.md §4.6, column B).
+(docs/librechat.md §4.6, column B).
 
 Legacy functions spell out what B's Mongoose code does: ``api/models/Agent.js`` (``loadAgent``,
 ``createAgent``, ``updateAgent``, ``getListAgentsByAccess``, ``countPromotedAgents``) and the

@@ -1,4 +1,4 @@
-"""Auth: users, sessions, tokens and the balance read (librechat-model.md §4.1, column B).
+"""Auth: users, sessions, tokens and the balance read (docs/librechat.md §4.1, column B).
 
 Legacy functions are direct pymongo calls spelling out what Mongoose does; gateway functions
 call repositories only.

@@ -1,6 +1,8 @@
 """What an operation is: a name, two implementations, an input sampler and compare rules.
 
 Each service module lists its operations; ``migrator.services`` collects them in one catalog.
+
+§ numbers refer to docs/librechat.md.
 """
 
 from __future__ import annotations

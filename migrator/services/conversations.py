@@ -1,9 +1,11 @@
 """Conversations: sidebar pages, one conversation, its files, counts, save / archive / rename /
-delete / bulk save (librechat-model.md §4.2, column B).
+delete / bulk save (docs/librechat.md §4.2, column B).
 
 Legacy functions are direct pymongo calls spelling out what Mongoose does in LibreChat B's
 ``api/models/Conversation.js``; gateway functions (``gw_*``) call the Conversation and Message
 repositories only.
+
+§ numbers refer to docs/librechat.md.
 """
 
 from __future__ import annotations

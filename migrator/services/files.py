@@ -1,7 +1,9 @@
-"""Files: uploads, attachments and agent tool files (librechat-model.md §4.4, column B).
+"""Files: uploads, attachments and agent tool files (docs/librechat.md §4.4, column B).
 
 Legacy functions are direct pymongo calls spelling out what Mongoose does in ``api/models/File.js``;
 gateway functions call the File repository only.
+
+§ numbers refer to docs/librechat.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Messages: load, page, count, save, edit, delete-since, bulk save (librechat-model.md §4.3, B).
+"""Messages: load, page, count, save, edit, delete-since, bulk save (docs/librechat.md §4.3, B).
 
 Legacy functions are direct pymongo calls spelling out what Mongoose does in LibreChat B's
 ``api/models/Message.js`` and ``api/server/routes/messages.js``; gateway functions (``gw_*``)
@@ -6,6 +6,8 @@ call the Message repository only.
 
 The module also holds the hand-written Mongoose behaviours both chat areas' legacy paths share
 (JS date parsing, strict ``$set``, upsert defaults); ``conversations`` imports them.
+
+§ numbers refer to docs/librechat.md.
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ sees it:
 - a known path's value is cast by its schema type (lines 313-392): operands of ``$in``,
   ``$nin``, ``$all``, ``$eq``, ``$ne``, ``$gt``... and the elements of arrays take the path's type
   (ObjectId strings to ObjectIds, Date strings to dates, lowercase setters).
+
+§ numbers refer to docs/librechat.md.
 """
 
 from __future__ import annotations

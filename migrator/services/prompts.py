@@ -1,5 +1,5 @@
 """Prompts: the ACL-filtered group list, one group, a group's prompts, create a group
-(librechat-model.md §4.7, column B).
+(docs/librechat.md §4.7, column B).
 
 Legacy functions spell out B's ``api/models/Prompt.js`` (``getListPromptGroupsByAccess``,
 ``getPromptGroup``, ``getPrompts``, ``createPromptGroup``) and the ACL lookups of

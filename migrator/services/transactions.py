@@ -1,9 +1,11 @@
-"""Transactions and balance: spend records, spend totals, the balance (librechat-model.md §4.5, B).
+"""Transactions and balance: spend records, spend totals, the balance (docs/librechat.md §4.5, B).
 
 Legacy functions are direct pymongo calls spelling out ``api/models/Transaction.js`` and
 ``spendTokens.js``; gateway functions call the Transaction and Balance repositories only.
 LibreChat has no spend aggregation; ``spend_by_user``/``spend_by_model`` are the ones §4.5 asks
 the port to write.
+
+§ numbers refer to docs/librechat.md.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
+// § numbers refer to docs/librechat.md.
 'use strict';
 // The Mongoose behaviours LibreChat's queries rely on, spelled out for the driver
-// (../../../shared/librechat-model.md §1; the same facts as migrator/model.py, which
+// (docs/librechat.md §1; the same facts as migrator/model.py, which
 // tests/test_external_gateway.py checks this file against): ObjectId and Date casts, strict
 // paths, schema defaults on upserts, timestamps.
 const { ObjectId } = require('mongodb');
@@ -75,7 +76,7 @@ function iso(date) {
   return date.toISOString();
 }
 
-// --- schema facts (librechat-model.md §3, LibreChat v0.8.0-rc3) -----------------------------
+// --- schema facts (docs/librechat.md §3, LibreChat v0.8.0-rc3) -----------------------------
 
 const PROVIDER_ID_FIELDS = [
   'googleId', 'facebookId', 'openidId', 'samlId', 'ldapId', 'githubId', 'discordId', 'appleId',

@@ -1,6 +1,6 @@
 'use strict';
 // Agents: load one, the ACL-filtered list, the promoted count, create and update
-// (librechat-model.md §4.6; the oracle is migrator/services/agents.py, whose module docstring
+// (docs/librechat.md §4.6; the oracle is migrator/services/agents.py, whose module docstring
 // gives the shapes returned and whose helpers this file's lib/js.js and lib/acl.js follow).
 const { ObjectId } = require('mongodb');
 const store = require('../lib/db');

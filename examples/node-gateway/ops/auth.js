@@ -1,5 +1,5 @@
 'use strict';
-// Auth: users, sessions, tokens and the balance read (librechat-model.md §4.1; the oracle is
+// Auth: users, sessions, tokens and the balance read (docs/librechat.md §4.1; the oracle is
 // migrator/services/auth.py).
 const crypto = require('node:crypto');
 const { ObjectId } = require('mongodb');

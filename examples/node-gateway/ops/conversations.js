@@ -1,6 +1,6 @@
 'use strict';
 // Conversations: sidebar pages, one conversation, its files, counts, save / archive / rename /
-// delete / bulk save (librechat-model.md §4.2; the oracle is migrator/services/conversations.py,
+// delete / bulk save (docs/librechat.md §4.2; the oracle is migrator/services/conversations.py,
 // whose docstrings list the LibreChat B quirks kept here).
 const store = require('../lib/db');
 const { GatewayError, isDriverError } = require('../lib/errors');

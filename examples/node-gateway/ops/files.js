@@ -1,5 +1,6 @@
+// § numbers refer to docs/librechat.md.
 'use strict';
-// Files: uploads, attachments and agent tool files (librechat-model.md §4.4; the oracle is
+// Files: uploads, attachments and agent tool files (docs/librechat.md §4.4; the oracle is
 // migrator/services/files.py).
 const store = require('../lib/db');
 const { GatewayError } = require('../lib/errors');

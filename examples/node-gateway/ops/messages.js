@@ -1,5 +1,5 @@
 'use strict';
-// Messages: load, page, count, save, edit, delete-since, bulk save (librechat-model.md §4.3; the
+// Messages: load, page, count, save, edit, delete-since, bulk save (docs/librechat.md §4.3; the
 // oracle is migrator/services/messages.py, whose docstrings list the LibreChat B quirks kept).
 const store = require('../lib/db');
 const { errorType } = require('../lib/errors');

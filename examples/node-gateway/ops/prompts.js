@@ -1,6 +1,6 @@
 'use strict';
 // Prompts: the ACL-filtered group list, one group, a group's prompts, create a group
-// (librechat-model.md §4.7; the oracle is migrator/services/prompts.py, whose module docstring
+// (docs/librechat.md §4.7; the oracle is migrator/services/prompts.py, whose module docstring
 // gives the shapes returned).
 const { BSONRegExp } = require('mongodb');
 const store = require('../lib/db');

@@ -1,4 +1,7 @@
-"""Entity name -> repository class (the names of the TypeScript gateway's registry, §6)."""
+"""Entity name -> repository class (the names of the TypeScript gateway's registry, §6).
+
+§ numbers refer to docs/librechat.md.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,8 @@
 
 The list methods own their cursor handling (base64 JSON ``{updatedAt, _id}``), written here
 independently of the legacy path so that the comparison can catch a codec or casting slip.
+
+§ numbers refer to docs/librechat.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""User, Session, Token and Balance repositories (IUserRepository, ISessionRepository, …, §6)."""
+"""User, Session, Token and Balance repositories (IUserRepository, ISessionRepository, …, §6).
+
+§ numbers refer to docs/librechat.md.
+"""
 
 from __future__ import annotations
 

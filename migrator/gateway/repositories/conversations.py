@@ -1,8 +1,10 @@
 """Conversation and ConversationTag repositories (IConversationRepository,
-IConversationTagRepository, librechat-model.md §6).
+IConversationTagRepository, docs/librechat.md §6).
 
 Both chat repositories share ``ChatSchemaMixin``: two schema behaviours the base repository
 does not (yet) have, kept here so these repositories behave like the Mongoose model.
+
+§ numbers refer to docs/librechat.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""File repository (IFileRepository, librechat-model.md §6), queries of §4.4 (column B).
+"""File repository (IFileRepository, docs/librechat.md §6), queries of §4.4 (column B).
 
 Mongoose behaviours (casting ``user`` to ObjectId, strict updates, timestamps, upsert defaults,
 ``__v``) come from the base ``Repository``; this class only knows the entity's own queries.
+
+§ numbers refer to docs/librechat.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Message repository (IMessageRepository, librechat-model.md §6)."""
+"""Message repository (IMessageRepository, docs/librechat.md §6).
+
+§ numbers refer to docs/librechat.md.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """Prompt and PromptGroup repositories (IPromptRepository, §6; B's ``api/models/Prompt.js``,
-§4.7)."""
+§4.7).
+
+§ numbers refer to docs/librechat.md.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""Transaction repository (ITransactionRepository, librechat-model.md §6), §4.5 (column B).
+"""Transaction repository (ITransactionRepository, docs/librechat.md §6), §4.5 (column B).
 
 The spend aggregations are the ones §4.5 asks the port to write (LibreChat has none).
 Aggregations are not cast by Mongoose (§1 #3), so this repository casts the owner itself.
+
+§ numbers refer to docs/librechat.md.
 """
 
 from __future__ import annotations
