@@ -214,7 +214,7 @@ def preflight(
     """Run the three checks, write their reports and the consolidated one."""
     from migrator.bench import bench
     from migrator.bench import report as bench_report
-    from migrator.bench.stats import Thresholds
+    from migrator.bench.gate import Thresholds
     from migrator.counts import counts
     from migrator.counts import report as counts_report
     from migrator.verify import report as verify_report

@@ -21,10 +21,10 @@ from typing import Any
 import pymongo
 
 from migrator import model, services
-from migrator.bench import measure, report, stats
+from migrator.bench import measure
+from migrator.bench.gate import CONFIDENCE, RESAMPLES, Thresholds
 from migrator.bench.measure import Budget, CommandMeter, OpMeasurement, Series
 from migrator.bench.result import SCHEMA_VERSION, BenchResult
-from migrator.bench.stats import Thresholds
 from migrator.errors import ConfigError, server_lost
 from migrator.paths import ExternalPath, GatewayChoice, Paths, open_paths
 from migrator.services.base import Sampler
@@ -71,7 +71,7 @@ def bench(
     aa: bool = True,
     gc_policy: str = "between-pairs",
     thresholds: Thresholds | None = None,
-    resamples: int = stats.RESAMPLES,
+    resamples: int = RESAMPLES,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
 ) -> BenchResult:
@@ -94,6 +94,9 @@ def bench(
     selected = services.select(ops, kind="read")
     if not selected:
         raise ConfigError(f"--ops {' '.join(ops or [])} selects no read operation")
+    # numpy and scipy load here, not at import: `migrator --help` stays fast.
+    from migrator.bench import report, stats
+
     # The baseline is a report file: read it before any work.
     base = report.load_baseline(baseline) if baseline else None
     budget = Budget(pairs, seconds, max_seconds)
@@ -131,7 +134,7 @@ def bench(
             "order": "blocks AB·BA or BA·AB (seeded coin); inputs reshuffled per cycle",
             "thresholds": stats.to_dict(thresholds),
             "resamples": resamples,
-            "confidence": stats.CONFIDENCE,
+            "confidence": CONFIDENCE,
             "baseline": str(baseline) if baseline else None,
         }
         result = BenchResult(started=started, environment=environment, options=options)

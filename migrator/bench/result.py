@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from migrator.bench.gate import FAIL, WARN
 from migrator.bench.measure import OpMeasurement
-from migrator.bench.stats import FAIL, WARN, Analysis
+
+if TYPE_CHECKING:
+    from migrator.bench.stats import Analysis
 
 SCHEMA_VERSION = 1
 

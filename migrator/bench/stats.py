@@ -26,18 +26,15 @@ from typing import Any
 
 import numpy as np
 
+from migrator.bench.gate import CONFIDENCE, FAIL, NA, OK, RESAMPLES, WARN, Thresholds
 from migrator.bench.measure import OpMeasurement, PathSamples, Series
 
-RESAMPLES = 5_000
-CONFIDENCE = 0.95
 MIN_PAIRS_FOR_STATS = 10
 MAD_OUTLIER_Z = 10.0  # hyperfine: |x - median| > 10 × (1.4826 × MAD)
 TUKEY_K = 1.5
 ROUND_TRIP_TOLERANCE = 0.05  # extra round trips per call before a path "adds" one
 HL_EXACT_MAX = 2_000  # above this many pairs the Walsh averages are sampled
 HL_SAMPLED = 2_000_000
-OK, WARN, FAIL, NA = "ok", "warn", "fail", "n/a"
-TESTS = ("sign", "wilcoxon")
 
 
 def _sps() -> Any:
@@ -46,21 +43,6 @@ def _sps() -> Any:
     from scipy import stats
 
     return stats
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Gate: significant (Holm-corrected p < alpha) AND at least both magnitudes."""
-
-    warn_pct: float = 5.0
-    fail_pct: float = 10.0
-    min_us: float = 20.0
-    alpha: float = 0.05
-    test: str = "sign"  # or "wilcoxon": the paired test whose Holm-adjusted p gates
-
-    def __post_init__(self) -> None:
-        if self.test not in TESTS:
-            raise ValueError(f"test must be one of {TESTS}, got {self.test!r}")
 
 
 @dataclass
