@@ -1,0 +1,218 @@
+"""Where users wait: the figures of issue #15, measured through the command line only, so the
+same script measures this tree and, with ``--against REV``, an older revision side by side.
+
+    python benchmarks/perf.py                       # this tree: sizes 50 and 800 users
+    python benchmarks/perf.py --against 2cb741a     # ... and that revision, before/after
+    python benchmarks/perf.py --sizes 50,200 --skip demo
+
+Figures (each a median where repeated): CLI start (`--help`, a usage error); `migrator demo`
+wall time; `verify --samples 20` reads at each size (total, and the per-call cost of the
+legacy path, which is the engine's); write inputs per second in sandboxes; in `verify
+--samples all`, the tool's own share of the time and what `--concurrency 2` buys. Datasets are
+seeded into a fresh embedded engine per tree, started by that tree's own launcher.
+Nothing here is a test: it prints a table, and ``--json`` writes the raw figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+READ_OPS = ["auth.*", "conversations.*", "messages.*", "files.*"]
+
+
+def run(tree: Path, args: list[str], *, check: bool = True) -> tuple[float, str]:
+    """``python -m migrator ARGS`` with ``tree``'s package first on the path: (seconds, out)."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "migrator", *args],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    took = time.perf_counter() - t0
+    if check and done.returncode not in (0, 1):
+        raise SystemExit(f"`migrator {' '.join(args)}` exited {done.returncode}: {done.stderr}")
+    return took, done.stdout
+
+
+def report_json(out: Path) -> dict:
+    (path,) = sorted(out.glob("verify-*.json"))[-1:]
+    return json.loads(path.read_text())
+
+
+def cli_start(tree: Path) -> dict:
+    helps = [run(tree, ["--help"])[0] for _ in range(5)]
+    usage = [run(tree, ["verify", "--samples", "-1"], check=False)[0] for _ in range(5)]
+    return {"help_s": statistics.median(helps), "usage_error_s": statistics.median(usage)}
+
+
+def demo(tree: Path) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        took, out = run(tree, ["demo", "--data-dir", f"{tmp}/data", "--out", f"{tmp}/reports"])
+    return {"seconds": took, "summary": out.strip().splitlines()[:3]}
+
+
+def server(tree: Path, data: Path) -> str:
+    """A background embedded engine started by ``tree``'s own launcher (so its engine
+    shortcuts are the ones measured)."""
+    return run(tree, ["server", "start", "--data-dir", str(data)])[1].strip()
+
+
+def seeded(tree: Path, uri: str, users: int) -> str:
+    name = f"bench_{users}"
+    from pymongo import MongoClient
+
+    with MongoClient(uri, serverSelectionTimeoutMS=5000) as client:
+        if client[name]["users"].estimated_document_count() > 0:
+            return name
+    print(f"  seeding {users} users into {name} (once) …", file=sys.stderr)
+    run(tree, ["seed", "--mongo-uri", uri, "--db", name, "--users", str(users), "--seed", "1"])
+    return name
+
+
+def reads(tree: Path, uri: str, db: str) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        args = ["verify", "--mongo-uri", uri, "--db", db, "--samples", "20", "--no-calibrate"]
+        for glob in READ_OPS:
+            args += ["--ops", glob]
+        took, _ = run(tree, [*args, "--out", tmp, "--format", "json"])
+        data = report_json(Path(tmp))
+    per_call = [op["legacy_median_us"] for op in data["operations"] if op.get("legacy_median_us")]
+    return {
+        "seconds": took,
+        "inputs": data["timing"]["inputs"],
+        "tool_share": data["timing"].get("tool_share"),
+        "legacy_call_median_us": statistics.median(per_call) if per_call else None,
+    }
+
+
+def writes(tree: Path, uri: str, db: str) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        args = ["verify", "--mongo-uri", uri, "--db", db, "--samples", "10", "--writes"]
+        args += ["--no-calibrate", "--ops", "*.create*", "--ops", "*.update*", "--ops", "*.save"]
+        args += ["--ops", "*.delete*", "--ops", "files.increment_usage"]
+        run(tree, [*args, "--out", tmp, "--format", "json"])
+        data = report_json(Path(tmp))
+    done = [op for op in data["operations"] if op["kind"] == "write"]
+    inputs = sum(op["inputs"] for op in done)
+    seconds = sum(op["seconds"] for op in done)
+    return {"inputs": inputs, "seconds": seconds, "inputs_per_s": inputs / seconds}
+
+
+def overhead(tree: Path, uri: str, db: str) -> dict:
+    out = {}
+    for concurrency in (1, 2):
+        with tempfile.TemporaryDirectory() as tmp:
+            args = ["verify", "--mongo-uri", uri, "--db", db, "--samples", "all"]
+            args += ["--ops", "auth.*", "--ops", "files.*", "--concurrency", str(concurrency)]
+            took, _ = run(tree, [*args, "--out", tmp, "--format", "json"])
+            timing = report_json(Path(tmp))["timing"]
+        out[f"concurrency_{concurrency}"] = {"seconds": took, **timing}
+    return out
+
+
+def measure(tree: Path, sizes: list[int], skip: set[str]) -> dict:
+    figures: dict = {"tree": str(tree)}
+    if "cli" not in skip:
+        figures["cli"] = cli_start(tree)
+    if "demo" not in skip:
+        figures["demo"] = demo(tree)
+    with tempfile.TemporaryDirectory(prefix="migrator-bench-") as data:
+        uri = server(tree, Path(data))
+        try:
+            for users in sizes:
+                db = seeded(tree, uri, users)
+                if "reads" not in skip:
+                    figures[f"reads_{users}"] = reads(tree, uri, db)
+            small = seeded(tree, uri, min(sizes))
+            if "writes" not in skip:
+                figures["writes_200"] = writes(tree, uri, seeded(tree, uri, 200))
+            if "overhead" not in skip:
+                figures["overhead"] = overhead(tree, uri, small)
+        finally:
+            run(tree, ["server", "stop", "--data-dir", data], check=False)
+    return figures
+
+
+def table(results: dict[str, dict]) -> str:
+    rows = []
+
+    def row(label: str, get) -> None:
+        cells = []
+        for figures in results.values():
+            try:
+                value = get(figures)
+            except (KeyError, TypeError):
+                value = None
+            cells.append("–" if value is None else f"{value:,.2f}")
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    row("`migrator --help` (s)", lambda f: f["cli"]["help_s"])
+    row("usage error (s)", lambda f: f["cli"]["usage_error_s"])
+    row("`migrator demo` (s)", lambda f: f["demo"]["seconds"])
+    sizes = sorted(
+        {int(k.split("_")[1]) for f in results.values() for k in f if k.startswith("reads_")}
+    )
+    for users in sizes:
+        row(
+            f"verify --samples 20, {users} users (s)", lambda f, u=users: f[f"reads_{u}"]["seconds"]
+        )
+        row(
+            f"  legacy call median, {users} users (µs)",
+            lambda f, u=users: f[f"reads_{u}"]["legacy_call_median_us"],
+        )
+    row("write inputs / s (200 users)", lambda f: f["writes_200"]["inputs_per_s"])
+    row("tool share, --samples all", lambda f: f["overhead"]["concurrency_1"]["tool_share"])
+    row("  seconds, --concurrency 1", lambda f: f["overhead"]["concurrency_1"]["seconds"])
+    row("  seconds, --concurrency 2", lambda f: f["overhead"]["concurrency_2"]["seconds"])
+    head = "| figure | " + " | ".join(results) + " |\n|---|" + "---|" * len(results)
+    return head + "\n" + "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--against", metavar="REV", help="also measure this git revision")
+    parser.add_argument("--sizes", default="50,800", help="users per dataset (comma list)")
+    parser.add_argument("--skip", default="", help="cli,demo,reads,writes,overhead to skip")
+    parser.add_argument("--json", metavar="FILE", help="write the raw figures here")
+    opts = parser.parse_args()
+    sizes = [int(s) for s in opts.sizes.split(",")]
+    skip = {s for s in opts.skip.split(",") if s}
+    results: dict[str, dict] = {}
+    old = None
+    try:
+        if opts.against:
+            old = Path(tempfile.mkdtemp(prefix="migrator-before-"))
+            subprocess.run(
+                ["git", "worktree", "add", "--detach", str(old), opts.against],
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+            )
+            print(f"measuring {opts.against} …", file=sys.stderr)
+            results[f"before ({opts.against})"] = measure(old, sizes, skip)
+        print("measuring this tree …", file=sys.stderr)
+        results["after (this tree)"] = measure(ROOT, sizes, skip)
+    finally:
+        if old is not None:
+            subprocess.run(["git", "worktree", "remove", "--force", str(old)], cwd=ROOT)
+            shutil.rmtree(old, ignore_errors=True)
+    print(table(results))
+    if opts.json:
+        Path(opts.json).write_text(json.dumps(results, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
