@@ -515,7 +515,7 @@ def preflight(config_file: str | None, out: str, **kw: Any) -> None:
     config = load_config(config_file)
     choice = gateway_choice(config, _gateway(kw))
     out_dir = report.prepare_out_dir(out)
-    bar = Progress("input")
+    bar = Progress()
     try:
         result = run_preflight(cfg, config, out_dir, gateway=choice, progress=bar.update)
     finally:
@@ -559,7 +559,7 @@ def demo(users: int, data_dir: str, out: str) -> None:
     from migrator.demo import demo as run_demo
 
     out_dir = report.prepare_out_dir(out)
-    bar = Progress("input")
+    bar = Progress()
     try:
         result = run_demo(
             data_dir,

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 class Progress:
     """``update(label, done, total)``; ``close()`` when the work is over (also on errors)."""
 
-    def __init__(self, unit: str = "item", stream: TextIO | None = None) -> None:
+    def __init__(self, unit: str | None = None, stream: TextIO | None = None) -> None:
         self.unit = unit
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
@@ -31,7 +31,7 @@ class Progress:
                 from tqdm import tqdm
 
                 self._bar = tqdm(
-                    total=total, desc=label, unit=self.unit, leave=False, file=self.stream
+                    total=total, desc=label, unit=self.unit or "it", leave=False, file=self.stream
                 )
             else:
                 print(f"  {label} ...", file=self.stream, flush=True)
@@ -50,7 +50,8 @@ class Progress:
             self._bar.close()
             self._bar = None
         elif self._label is not None and not self.tty and self._done:
-            print(f"  {self._label}: {self._done:,} {self.unit}s", file=self.stream, flush=True)
+            unit = f" {self.unit}s" if self.unit else ""
+            print(f"  {self._label}: {self._done:,}{unit}", file=self.stream, flush=True)
         self._label, self._done = None, 0
 
     def close(self) -> None:
