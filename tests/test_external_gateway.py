@@ -157,31 +157,6 @@ def test_handshake_lists_every_operation(echo_gateway: ExternalGateway) -> None:
 READ_OPS = sorted(name for name, op in catalog().items() if op.kind == "read")
 
 
-def mongoose_drops_empty_logical(op_name: str, args: dict) -> bool:
-    """Inputs for which the legacy path sends an empty ``$and``/``$or`` that Mongoose's cast
-    deletes before sending (lib/cast.js): the gateway implements Mongoose's behaviour, and the
-    oracle is being fixed the same way; until then these inputs may disagree."""
-    if op_name == "auth.find_token":
-        keys = ("userId", "token", "email", "type", "identifier")
-        return all(args.get(k) is None for k in keys)
-    if op_name == "files.tool_files_by_ids":
-        known = {"context", "file_search", "execute_code"}
-        resources = set(args.get("tool_resources") or ())
-        return bool(args.get("file_ids")) and bool(resources) and not resources & known
-    return False
-
-
-def mongoose_expected(op_name: str, db: Database, args: dict) -> Any:
-    """What LibreChat answers for those inputs: the filter without the empty operator."""
-    if op_name == "auth.find_token":
-        return db.tokens.find_one({})
-    return list(
-        db.files.find({"file_id": {"$in": list(args["file_ids"])}}, {"text": 0}).sort(
-            "updatedAt", -1
-        )
-    )
-
-
 def agree(op: Any, legacy: tuple[str, Any], external: tuple[str, Any], where: str) -> None:
     """Same outcome; errors of the same type; values equal with exactly the same BSON types
     and key order — or, where the op's rules make order irrelevant, equal under them."""
@@ -212,9 +187,6 @@ def test_node_gateway_agrees_with_legacy(
     for args in inputs:
         where = f"{op_name}{args}"
         external = observe(gateway.call, op_name, args)
-        if mongoose_drops_empty_logical(op_name, args):
-            same(("value", mongoose_expected(op_name, seeded_db, args)), external, where)
-            continue
         legacy = observe(op.legacy, seeded_db, **args)
         agree(op, legacy, external, where)
         values += legacy[0] == "value" and legacy[1] not in (None, [], {})
@@ -408,9 +380,16 @@ def test_schema_facts_match_the_model() -> None:
         const m = require('./lib/mongoose');
         const t = require('./ops/transactions');
         const sorted = (set) => [...set].sort();
-        const out = {fields: {}, defaults: {}, dates: {}, rates: {}};
+        const out = {fields: {}, defaults: {}, dates: {}, oids: {}, lower: {}, rates: {}};
         for (const [k, v] of Object.entries(m.SCHEMA_FIELDS)) out.fields[k] = sorted(v);
         for (const [k, v] of Object.entries(m.DATE_FIELDS)) out.dates[k] = sorted(v);
+        for (const [k, v] of Object.entries(m.OBJECTID_FIELDS)) out.oids[k] = sorted(v);
+        for (const [k, v] of Object.entries(m.LOWERCASE_FIELDS)) out.lower[k] = sorted(v);
+        out.owners = m.OWNER_FIELDS;
+        out.token_query_keys = m.TOKEN_QUERY_KEYS;
+        out.tool_resources = [
+          m.TOOL_RESOURCE_TEXT, m.TOOL_RESOURCE_FILE_SEARCH, m.TOOL_RESOURCE_EXECUTE_CODE,
+        ];
         for (const [k, v] of Object.entries(m.DEFAULTS)) {
           out.defaults[k] = {};
           for (const [f, x] of Object.entries(v)) out.defaults[k][f] = x === m.NOW ? 'NOW' : x;
@@ -433,11 +412,82 @@ def test_schema_facts_match_the_model() -> None:
         expected = {k: "NOW" if v is model.NOW else v for k, v in facts_py}
         assert defaults == expected, collection
         assert list(defaults) == list(expected), f"{collection}: key order"
-    for collection, dates in facts["dates"].items():
-        assert set(dates) == model.DATE_FIELDS[collection], collection
+    assert facts["dates"] == {k: sorted(v) for k, v in model.DATE_FIELDS.items()}
+    assert facts["oids"] == {k: sorted(v) for k, v in model.OBJECTID_FIELDS.items()}
+    assert facts["lower"] == {k: sorted(v) for k, v in model.LOWERCASE_FIELDS.items()}
+    assert facts["owners"] == {k: list(v) for k, v in model.OWNER_FIELDS.items()}
+    # version-dependent facts of LibreChat's code (B): findToken's keys, the tool resources
+    assert facts["token_query_keys"] == list(model.TOKEN_QUERY_KEYS)
+    assert facts["tool_resources"] == [
+        model.TOOL_RESOURCE_TEXT,
+        model.TOOL_RESOURCE_FILE_SEARCH,
+        model.TOOL_RESOURCE_EXECUTE_CODE,
+    ]
     for key, rate in facts["rates"].items():
         name, token_type = key.split("|")
         assert rate == model.multiplier(name, token_type), key
+
+
+CAST_HEX = "65a000000000000000000001"
+CAST_CASES: list[tuple[str, dict, bool]] = [
+    ("tokens", {"$and": []}, False),
+    ("tokens", {"$and": [{"userId": CAST_HEX}, {"token": "t"}]}, False),
+    ("tokens", {"$and": [{"userId": "not-hex"}]}, False),
+    ("files", {"file_id": {"$in": ["a"]}, "$or": [], "$nor": []}, False),
+    ("files", {"$or": [{"tenantId": "t"}]}, False),
+    ("files", {"$or": [{"tenantId": "t"}, {}]}, False),
+    ("files", {"$and": [{"tenantId": "t", "embedded": True}]}, False),
+    ("files", {"$or": {"embedded": True}}, False),
+    ("files", {"$or": ["embedded"]}, False),
+    ("files", {"file_id": "f", "tenantId": "t", "$comment": "kept"}, False),
+    ("files", {"user": {"$in": [CAST_HEX], "$ne": CAST_HEX},
+               "$or": [{"user": {"$nin": [CAST_HEX]}}]}, False),
+    ("files", {"user": {"$in": ["not-hex"]}}, False),
+    ("files", {"metadata.fileIdentifier": {"$exists": True},
+               "updatedAt": {"$lt": "2025-01-02T03:04:05.678Z"}}, False),
+    ("files", {"expiresAt": "yesterday"}, False),
+    ("conversations", {"conversationId": "c", "bogus": 1, "user": ObjectId(CAST_HEX)}, False),
+    ("conversations", {"user": 42, "messages": [CAST_HEX], "expiredAt": None}, False),
+    ("users", {"email": "A@Example.COM", "username": {"$in": ["Bob"]}}, False),
+    ("promptgroups", {"name": "x", "projectIds": [CAST_HEX], "author": ObjectId(CAST_HEX),
+                      "productionId": None}, True),
+    ("promptgroups", {"name": "x", "notInSchema": True}, True),
+    ("promptgroups", {"name": "x", "projectIds": ["bad"]}, True),
+    ("prompts", {"prompt": "p", "type": "text", "groupId": CAST_HEX}, True),
+]  # fmt: skip
+
+
+def test_cast_filter_is_the_oracles() -> None:
+    """lib/mongoose.js castFilter sends what migrator/services/mongoose.py's cast_filter sends
+    (Mongoose 8's query cast): the same filter with the same BSON types, or the same error."""
+    from migrator.services.mongoose import cast_filter
+
+    script = """
+        const { EJSON } = require('mongodb').BSON;
+        const m = require('./lib/mongoose');
+        const { errorType } = require('./lib/errors');
+        const cases = EJSON.deserialize(JSON.parse(process.argv[1]), { relaxed: false });
+        const out = cases.map(([collection, query, upsert]) => {
+          try {
+            return { value: m.castFilter(collection, query, { upsert }) };
+          } catch (err) {
+            return { error: errorType(err) };
+          }
+        });
+        console.log(EJSON.stringify(out, { relaxed: false }));
+    """
+    arg = encode([list(c) for c in CAST_CASES])
+    done = subprocess.run(
+        [NODE, "-e", script, arg], cwd=NODE_DIR, capture_output=True, text=True, check=True
+    )
+    got = decode(done.stdout)
+    for (collection, query, upsert), node in zip(CAST_CASES, got, strict=True):
+        where = f"{collection} {query} upsert={upsert}"
+        try:
+            expected: dict = {"value": cast_filter(collection, query, upsert=upsert)}
+        except Exception as exc:
+            expected = {"error": type(exc).__name__}
+        same(expected, node, where)
 
 
 # --- the test gateways (tests/gateways): each fault is observable ------------------------------

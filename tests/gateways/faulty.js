@@ -22,7 +22,7 @@ const { ops } = require(path.join(REFERENCE, 'ops'));
 const { info } = require(path.join(REFERENCE, 'gateway'));
 const store = require(path.join(REFERENCE, 'lib', 'db'));
 const { deleteConvos } = require(path.join(REFERENCE, 'ops', 'conversations'));
-const { SCHEMA_FIELDS } = require(path.join(REFERENCE, 'lib', 'mongoose'));
+const { castFilter } = require(path.join(REFERENCE, 'lib', 'mongoose'));
 
 const FAULTS = ['unscoped-delete', 'lost-inc', 'string-owner-counts', 'tracing'];
 const faults = (process.env.MIGRATOR_FAULTS || '').split(',').map((f) => f.trim()).filter(Boolean);
@@ -41,13 +41,7 @@ const wrong = {};
 if (faults.includes('unscoped-delete')) {
   // deleteConvos without `user`: another user's conversation with that id goes too, and
   // "delete all" ({} filter) empties the collection.
-  wrong['conversations.delete'] = async (args) => {
-    const query = {};
-    for (const [key, value] of Object.entries(args.filter || {})) {
-      if (SCHEMA_FIELDS.conversations.has(key) || key.startsWith('$')) query[key] = value;
-    }
-    return deleteConvos(query);
-  };
+  wrong['conversations.delete'] = async (args) => deleteConvos(castFilter('conversations', args.filter || {}));
   // deleteFiles ignoring the user: by file id only, whoever owns the files.
   wrong['files.delete_files'] = async (args) => {
     const files = await store.coll('files');

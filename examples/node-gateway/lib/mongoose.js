@@ -5,7 +5,8 @@
 // tests/test_external_gateway.py checks this file against): ObjectId and Date casts, strict
 // paths, schema defaults on upserts, timestamps.
 const { ObjectId } = require('mongodb');
-const { castError } = require('./errors');
+const { GatewayError, castError } = require('./errors');
+const { isDict } = require('./values');
 
 const HEX24 = /^[0-9a-fA-F]{24}$/;
 
@@ -137,11 +138,66 @@ const SCHEMA_FIELDS = {
   conversationtags: new Set([...TIMESTAMPED, 'tag', 'user', 'description', 'count', 'position']),
 };
 
-// §1 #4: Date paths.
+// §1 #4: Date paths (a string in a filter or an update is parsed as a JS date).
 const DATE_FIELDS = {
+  users: new Set([...TS, 'expiresAt']),
+  sessions: new Set(['expiration']),
+  tokens: new Set(['createdAt', 'expiresAt']),
+  balances: new Set(['lastRefill']),
   conversations: new Set([...TS, 'expiredAt']),
   messages: new Set([...TS, 'expiredAt']),
+  files: new Set([...TS, 'expiresAt']),
+  transactions: new Set(TS),
+  agents: new Set(TS),
+  prompts: new Set(TS),
+  promptgroups: new Set(TS),
+  aclentries: new Set([...TS, 'grantedAt']),
+  conversationtags: new Set(TS),
 };
+
+// §1 #2: paths where a hex string is cast to an ObjectId (besides `_id` everywhere).
+const OBJECTID_FIELDS = {
+  sessions: new Set(['user']),
+  tokens: new Set(['userId']),
+  balances: new Set(['user']),
+  conversations: new Set(['messages']),
+  files: new Set(['user']),
+  transactions: new Set(['user']),
+  agents: new Set(['author', 'projectIds']),
+  prompts: new Set(['groupId', 'author']),
+  promptgroups: new Set(['author', 'productionId', 'projectIds']),
+  aclentries: new Set(['resourceId', 'roleId', 'inheritedFrom', 'grantedBy']),
+};
+
+// §1 #11: lowercase setters (on save and on query filters).
+const LOWERCASE_FIELDS = { users: new Set(['email', 'username']) };
+
+// §2: each collection's owner path and its type (a String path on conversations, messages and
+// conversationtags: an ObjectId there is cast to its hex).
+const OWNER_FIELDS = {
+  sessions: ['user', 'objectid'],
+  tokens: ['userId', 'objectid'],
+  balances: ['user', 'objectid'],
+  conversations: ['user', 'string'],
+  messages: ['user', 'string'],
+  files: ['user', 'objectid'],
+  transactions: ['user', 'objectid'],
+  agents: ['author', 'objectid'],
+  prompts: ['author', 'objectid'],
+  promptgroups: ['author', 'objectid'],
+  conversationtags: ['user', 'string'],
+};
+
+// --- version-dependent facts of LibreChat's code (B: v0.8.0-rc3), as migrator/model.py ----
+
+// data-schemas `findToken` (B): a condition per *truthy* key, in this order, AND-ed (N adds
+// `type` and lowercases `email`).
+const TOKEN_QUERY_KEYS = ['userId', 'token', 'email', 'identifier'];
+// getToolFilesByIds: the tool resources with a condition. B's text resource (OCR'd / "upload
+// as text" files) is `EToolResources.ocr`; N renamed it `context`.
+const TOOL_RESOURCE_TEXT = 'ocr';
+const TOOL_RESOURCE_FILE_SEARCH = 'file_search';
+const TOOL_RESOURCE_EXECUTE_CODE = 'execute_code';
 
 // §1 #8-9: schema defaults (`NOW`: the time of the write), in the schema's order.
 const NOW = Symbol('now');
@@ -212,14 +268,70 @@ function onInsert(collection, touched, now, { timestamps = true } = {}) {
   return out;
 }
 
-// Keys of `data` whose top-level path is in the schema (strict / strictQuery).
-function strictKeys(collection, data) {
+// --- Mongoose 8's query cast (lib/cast.js, 8.12.1-8.18.0; the oracle's services/mongoose.py) ---
+
+const LOGICAL = new Set(['$and', '$or', '$nor']);
+// Operators whose operand (or each element of it) takes the path's type.
+const TYPED = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$all']);
+
+function strictModeError(path) {
+  return new GatewayError(
+    'StrictModeError', `Path "${path}" is not in schema, strict mode is \`true\`, and upsert is \`true\`.`,
+  );
+}
+
+// The filter Mongoose sends for `query` on `collection`'s model:
+// - `$and` / `$or` / `$nor` (lines 65-90): the operand must be an array of objects (else a
+//   CastError); each element is cast; an element that casting emptied (all its paths unknown)
+//   is removed, and an operator left with no element is deleted ({$or: []} -> {}: every
+//   document, where the server itself would reject the empty array);
+// - a path outside the schema (lines 296-312): a StrictModeError with `upsert`, else deleted
+//   (strictQuery), so the filter matches as if the condition were absent;
+// - a known path's value cast by its schema type (castValue).
+function castFilter(collection, query, { upsert = false } = {}) {
   const fields = SCHEMA_FIELDS[collection];
   const out = {};
-  for (const [key, value] of Object.entries(data)) {
-    if (fields.has(key.split('.', 1)[0])) out[key] = value;
+  for (const [key, value] of Object.entries(query || {})) {
+    if (value === undefined) continue;
+    if (LOGICAL.has(key)) {
+      if (!Array.isArray(value)) throw castError(key, value, 'Array');
+      const kept = [];
+      value.forEach((part, i) => {
+        if (!isDict(part)) throw castError(`${key}.${i}`, part, 'Object');
+        const cast = castFilter(collection, part, { upsert });
+        // emptied by casting: spliced out (line 82); an element empty from the start stays
+        if (Object.keys(cast).length || !Object.keys(part).length) kept.push(cast);
+      });
+      if (kept.length) out[key] = kept; // `delete empty: {$or: []} -> {}` (lines 87-90)
+    } else if (key.startsWith('$')) {
+      out[key] = value; // $where, $expr, $text, $comment: not path conditions
+    } else if (!fields.has(key.split('.', 1)[0])) {
+      if (upsert) throw strictModeError(key);
+      // strictQuery: the unknown path is deleted (line 311)
+    } else {
+      out[key] = castValue(collection, key, value);
+    }
   }
   return out;
+}
+
+// One path's condition cast by the schema type (ObjectId, Date, lowercase, String owner).
+function castValue(collection, path, value) {
+  if (isDict(value) && Object.keys(value).some((k) => k.startsWith('$'))) {
+    const out = {};
+    for (const [k, v] of Object.entries(value)) out[k] = TYPED.has(k) ? castValue(collection, path, v) : v;
+    return out;
+  }
+  if (Array.isArray(value)) return value.map((v) => castValue(collection, path, v));
+  const top = path.split('.', 1)[0];
+  if (top === '_id' || (OBJECTID_FIELDS[collection] || new Set()).has(top)) return oid(value, path);
+  if ((DATE_FIELDS[collection] || new Set()).has(top)) return jsDate(value, path);
+  if ((LOWERCASE_FIELDS[collection] || new Set()).has(top) && typeof value === 'string') return value.toLowerCase();
+  const owner = OWNER_FIELDS[collection];
+  if (owner && owner[0] === top && owner[1] === 'string' && typeof value !== 'string' && value !== null) {
+    return require('./js').pyStrValue(value); // a String path casts an ObjectId to its hex (§1 #2)
+  }
+  return value;
 }
 
 // select:false paths (§1 #10).
@@ -228,7 +340,8 @@ const USER_HIDDEN = ['password', 'totpSecret', 'backupCodes'];
 const MESSAGE_HIDDEN = { _meiliIndex: 0 };
 
 module.exports = {
-  oid, stringOwner, fromIsoFormat, jsDate, iso, SCHEMA_FIELDS, DATE_FIELDS, NOW,
-  DEFAULTS, materialize, strictSet, onInsert, strictKeys, USER_DEFAULT_PROJECTION, USER_HIDDEN,
-  MESSAGE_HIDDEN, PROVIDER_ID_FIELDS,
+  oid, stringOwner, fromIsoFormat, jsDate, iso, SCHEMA_FIELDS, DATE_FIELDS, OBJECTID_FIELDS,
+  LOWERCASE_FIELDS, OWNER_FIELDS, TOKEN_QUERY_KEYS, TOOL_RESOURCE_TEXT, TOOL_RESOURCE_FILE_SEARCH,
+  TOOL_RESOURCE_EXECUTE_CODE, NOW, DEFAULTS, materialize, strictSet, onInsert,
+  castFilter, castValue, USER_DEFAULT_PROJECTION, USER_HIDDEN, MESSAGE_HIDDEN, PROVIDER_ID_FIELDS,
 };

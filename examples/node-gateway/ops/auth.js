@@ -4,7 +4,9 @@
 const crypto = require('node:crypto');
 const { ObjectId } = require('mongodb');
 const store = require('../lib/db');
-const { oid, materialize, DEFAULTS, SCHEMA_FIELDS, USER_DEFAULT_PROJECTION, USER_HIDDEN } = require('../lib/mongoose');
+const {
+  oid, castFilter, materialize, DEFAULTS, SCHEMA_FIELDS, TOKEN_QUERY_KEYS, USER_DEFAULT_PROJECTION, USER_HIDDEN,
+} = require('../lib/mongoose');
 const { need, pyTruthy, entries } = require('../lib/values');
 
 // The JWT strategy also drops __v.
@@ -14,7 +16,6 @@ const BALANCE_FIELDS = [
   'refillAmount',
 ];
 const REFILL_FIELDS = ['refillIntervalValue', 'refillIntervalUnit', 'lastRefill', 'refillAmount'];
-const TOKEN_KEYS = ['userId', 'token', 'email', 'type', 'identifier'];
 const SESSION_DAYS = 7;
 
 function withoutHidden(user) {
@@ -61,16 +62,12 @@ const reads = {
     return store.count('sessions', { user, expiration: { $gt: need(args, 'now', 'date') } });
   },
 
-  // Token lookup: the provided keys AND-ed. With none, Mongoose's cast deletes the empty
-  // `$and` (lib/cast.js: "delete empty: {$or: []} -> {}"), so the filter is {}: any token.
+  // data-schemas `findToken` (B): Token.findOne({$and: conditions}).lean(), a condition per
+  // truthy key of TOKEN_QUERY_KEYS. With none, Mongoose's cast deletes the empty `$and`
+  // (lib/cast.js lines 87-90), so the filter is {}: the first token.
   async 'auth.find_token'(args) {
-    const parts = [];
-    for (const key of TOKEN_KEYS) {
-      if (args[key] !== undefined && args[key] !== null) {
-        parts.push({ [key]: key === 'userId' ? oid(args[key], 'userId') : args[key] });
-      }
-    }
-    return store.findOne('tokens', parts.length ? { $and: parts } : {});
+    const parts = TOKEN_QUERY_KEYS.filter((key) => pyTruthy(args[key])).map((key) => ({ [key]: args[key] }));
+    return store.findOne('tokens', castFilter('tokens', { $and: parts }));
   },
 
   // GET /api/balance: refill fields are dropped when auto-refill is off; null is a 404.

@@ -4,7 +4,7 @@
 // whose docstrings list the LibreChat B quirks kept here).
 const store = require('../lib/db');
 const { GatewayError, isDriverError } = require('../lib/errors');
-const { stringOwner, jsDate, iso, strictSet, onInsert, SCHEMA_FIELDS } = require('../lib/mongoose');
+const { stringOwner, jsDate, iso, strictSet, onInsert, castFilter, SCHEMA_FIELDS } = require('../lib/mongoose');
 const { tempExpiry, bulkResult, emptyBulkResult } = require('../lib/chat');
 const { need, plain, pyTruthy, entries } = require('../lib/values');
 
@@ -135,15 +135,13 @@ const writes = {
     return save({ user: need(args, 'user'), conversation });
   },
 
-  // deleteConvos(user, filter): the ids, none => throws, deleteMany, then the messages by
-  // conversationId with no user filter (B).
+  // deleteConvos(user, filter): `{...filter, user}` through Mongoose's query cast (unknown keys
+  // dropped by strictQuery, values cast) => the ids, none => throws, deleteMany, then the
+  // messages by conversationId with no user filter (B).
   async 'conversations.delete'(args) {
-    const query = {};
-    for (const [key, value] of entries(need(args, 'filter'))) {
-      if (SCHEMA_FIELDS.conversations.has(key) || key.startsWith('$')) query[key] = value;
-    }
-    query.user = stringOwner(need(args, 'user'));
-    return deleteConvos(query);
+    const filter = need(args, 'filter');
+    const user = stringOwner(need(args, 'user'));
+    return deleteConvos(castFilter('conversations', { ...filter, user }));
   },
 
   // bulkSaveConvos (import, fork, duplicate): an upsert per conversation, timestamps off.

@@ -4,7 +4,10 @@
 // migrator/services/files.py).
 const store = require('../lib/db');
 const { GatewayError } = require('../lib/errors');
-const { oid, materialize, DEFAULTS, SCHEMA_FIELDS } = require('../lib/mongoose');
+const {
+  oid, castFilter, materialize, DEFAULTS, SCHEMA_FIELDS, TOOL_RESOURCE_TEXT, TOOL_RESOURCE_FILE_SEARCH,
+  TOOL_RESOURCE_EXECUTE_CODE,
+} = require('../lib/mongoose');
 const { need, pyTruthy, entries } = require('../lib/values');
 
 const LIST_PROJECTION = { text: 0 }; // getFiles' default select: extracted text stays out of lists
@@ -16,13 +19,9 @@ function inSchema(key) {
   return SCHEMA_FIELDS.files.has(key.split('.', 1)[0]);
 }
 
-// strictQuery: unknown paths dropped; `user` / `_id` cast to ObjectId.
+// strictQuery: unknown paths dropped, values cast by their schema type (Mongoose's query cast).
 function strictFilter(query) {
-  const out = {};
-  for (const [key, value] of entries(query)) {
-    if (inSchema(key)) out[key] = key === 'user' || key === '_id' ? oid(value, key) : value;
-  }
-  return out;
+  return castFilter('files', query);
 }
 
 // strict updates: unknown keys dropped, `user` cast, createdAt immutable.
@@ -47,20 +46,20 @@ const reads = {
     return store.find('files', filter, { projection: LIST_PROJECTION, sort: LIST_SORT });
   },
 
-  // getToolFilesByIds (B): context text files of agents, vectorised files, code files. Where no
-  // requested resource has a condition, Mongoose's cast deletes the empty `$or` (lib/cast.js),
-  // so every file among the ids qualifies. Any failure is one generic Error.
+  // getToolFilesByIds (B): OCR'd text files of agents, vectorised files, code files, by the
+  // tool resources named (B's text resource is `ocr`: TOOL_RESOURCE_TEXT). Where no requested
+  // resource has a condition, Mongoose's cast deletes the empty `$or` (lib/cast.js lines
+  // 87-90), so every file among the ids qualifies. Any failure is one generic Error.
   async 'files.tool_files_by_ids'(args) {
     const fileIds = need(args, 'file_ids');
     const resources = new Set(need(args, 'tool_resources') || []);
     if (!pyTruthy(fileIds) || resources.size === 0) return [];
     try {
       const either = [];
-      if (resources.has('context')) either.push({ text: { $exists: true, $ne: null }, context: 'agents' });
-      if (resources.has('file_search')) either.push({ embedded: true });
-      if (resources.has('execute_code')) either.push({ 'metadata.fileIdentifier': { $exists: true } });
-      const query = { file_id: { $in: [...fileIds] } };
-      if (either.length) query.$or = either;
+      if (resources.has(TOOL_RESOURCE_TEXT)) either.push({ text: { $exists: true, $ne: null }, context: 'agents' });
+      if (resources.has(TOOL_RESOURCE_FILE_SEARCH)) either.push({ embedded: true });
+      if (resources.has(TOOL_RESOURCE_EXECUTE_CODE)) either.push({ 'metadata.fileIdentifier': { $exists: true } });
+      const query = castFilter('files', { file_id: { $in: [...fileIds] }, $or: either });
       return await store.find('files', query, { projection: LIST_PROJECTION, sort: LIST_SORT });
     } catch (err) {
       throw new GatewayError('RuntimeError', TOOL_FILES_ERROR);

@@ -5,7 +5,7 @@
 const { BSONRegExp } = require('mongodb');
 const store = require('../lib/db');
 const { GatewayError } = require('../lib/errors');
-const { oid, strictKeys, DEFAULTS } = require('../lib/mongoose');
+const { oid, castFilter, DEFAULTS } = require('../lib/mongoose');
 const { need, jsTruthy, isDict } = require('../lib/values');
 const { jsParseInt, jsString, normalizeLimit, legacyCursor, legacyJsDate, page } = require('../lib/js');
 const acl = require('../lib/acl');
@@ -136,14 +136,17 @@ const writes = {
     try {
       let now = new Date();
       const author = oid(userId, 'author');
-      const fields = { ...strictKeys('promptgroups', group), author, authorName };
-      fields.productionId = null;
+      // The filter is cast with `upsert`: a key outside the schema is a StrictModeError
+      // (mongoose lib/cast.js lines 301-306), answered as the generic save error below.
+      const fields = castFilter(
+        'promptgroups', { ...group, author, authorName, productionId: null }, { upsert: true },
+      );
       const defaults = Object.fromEntries(Object.entries(DEFAULTS.promptgroups).filter(([k]) => !(k in fields)));
       const insert = { ...structured(defaults), ...fields, createdAt: now, __v: 0 };
       newGroup = await store.findOneAndUpdate(
         'promptgroups', fields, { $setOnInsert: insert, $set: { updatedAt: now } }, { projection: HIDE_V, upsert: true },
       );
-      const promptFields = { ...strictKeys('prompts', prompt), author, groupId: newGroup._id };
+      const promptFields = castFilter('prompts', { ...prompt, author, groupId: newGroup._id }, { upsert: true });
       now = new Date();
       newPrompt = await store.findOneAndUpdate(
         'prompts',
