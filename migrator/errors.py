@@ -3,6 +3,10 @@ codes")."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 
 class MigratorError(Exception):
     """Base of every error the tool reports as one line."""
@@ -56,3 +60,18 @@ def server_lost(exc: BaseException) -> ServerLost | None:
     if isinstance(exc, CannotRun):  # e.g. the external gateway process died
         return ServerLost(str(exc))
     return None
+
+
+@contextmanager
+def stops_early(result: Any) -> Iterator[None]:
+    """Ctrl-C, SIGTERM or a lost server end a run early: what ran is kept, and the result
+    (anything with ``complete`` and ``stopped``) says it is incomplete and why."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        result.complete, result.stopped = False, "interrupted"
+    except Exception as exc:
+        lost = server_lost(exc)
+        if lost is None:
+            raise
+        result.complete, result.stopped = False, str(lost)

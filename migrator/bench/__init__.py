@@ -25,7 +25,7 @@ from migrator.bench import measure
 from migrator.bench.gate import CONFIDENCE, RESAMPLES, Thresholds
 from migrator.bench.measure import Budget, CommandMeter, OpMeasurement, Series
 from migrator.bench.result import SCHEMA_VERSION, BenchResult
-from migrator.errors import ConfigError, server_lost
+from migrator.errors import ConfigError, stops_early
 from migrator.paths import ExternalPath, GatewayChoice, Paths, open_paths
 from migrator.services.base import Sampler
 from migrator.settings import Settings
@@ -141,7 +141,7 @@ def bench(
         if base is not None:
             result.baseline = {k: v for k, v in base.items() if k != "ops"}
         now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-        try:
+        with stops_early(result):
             for op in selected:
                 if stop is not None and stop.is_set():
                     result.complete = False
@@ -190,13 +190,6 @@ def bench(
                     result.complete = False
                     break
                 result.interrupted_at = None
-        except KeyboardInterrupt:
-            result.complete = False
-        except Exception as exc:
-            lost = server_lost(exc)
-            if lost is None:
-                raise
-            result.complete, result.stopped = False, str(lost)
         if result.complete:
             result.interrupted_at = None
         environment["load_average_end"] = measure.machine()["load_average"]

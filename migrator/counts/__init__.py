@@ -53,7 +53,7 @@ from migrator.counts.result import (
     to_json,
 )
 from migrator.counts.trend import compute_trend
-from migrator.errors import ConfigError, server_lost
+from migrator.errors import ConfigError, stops_early
 from migrator.gateway.external import ExternalOperationError
 from migrator.paths import GatewayChoice, open_paths
 from migrator.settings import Settings
@@ -199,7 +199,7 @@ def counts(
                 )
                 result.seconds = time.perf_counter() - t0
                 return result
-        try:
+        with stops_early(result):
             for index, name in enumerate(chosen):
                 if progress:
                     progress(name, index, len(chosen))
@@ -250,13 +250,6 @@ def counts(
                 )
                 cc.notes += _owner_type_notes(name, cc)
                 result.collections.append(cc)
-        except KeyboardInterrupt:
-            result.complete, result.stopped = False, "interrupted"
-        except Exception as exc:
-            lost = server_lost(exc)
-            if lost is None:
-                raise
-            result.complete, result.stopped = False, str(lost)
         if progress:
             progress("done", len(chosen), len(chosen))
         result.seconds = time.perf_counter() - t0

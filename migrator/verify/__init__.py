@@ -14,7 +14,7 @@ from typing import Any
 
 from migrator import services
 from migrator.compare.rules import Rules, load_rules
-from migrator.errors import ConfigError, server_lost
+from migrator.errors import ConfigError, stops_early
 from migrator.paths import GatewayChoice, Paths, open_paths
 from migrator.replay import read_replay  # re-exported: migrator.verify.read_replay
 from migrator.services.base import Args, Operation, Sampler
@@ -114,7 +114,7 @@ def verify(
             seed=seed,
         )
         now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-        try:
+        with stops_early(result):
             for op in selected:
                 why = paths.why_not(op)
                 if why is not None:
@@ -157,13 +157,6 @@ def verify(
                     )
                 )
                 _run_writes(result, write_ops, paths, samples, seed, now, progress, stop, replayed)
-        except KeyboardInterrupt:
-            result.complete = False
-        except Exception as exc:
-            lost = server_lost(exc)
-            if lost is None:
-                raise
-            result.complete, result.stopped = False, str(lost)
     result.seconds = time.perf_counter() - t0
     return result
 
