@@ -17,9 +17,12 @@ from click.core import ParameterSource
 from pymongo.errors import PyMongoError
 
 from migrator import __version__, db, embedded, settings
+from migrator.bench.measure import GC_POLICIES
 from migrator.errors import CannotRun, ConfigError, MigratorError
+from migrator.paths import LEGACY_CHOICES
 from migrator.progress import Progress
 from migrator.secrets import mask_text
+from migrator.verify.result import REQUIRE
 
 # An interrupted run (Ctrl-C, SIGTERM) could not run to the end: partial reports, exit 3.
 INTERRUPTED = CannotRun.exit_code
@@ -159,6 +162,28 @@ def gateway_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     for opt in reversed(opts):
         fn = opt(fn)
     return fn
+
+
+def output_options(formats: str, what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--out and --format, the same for every command that writes a report set."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn = click.option(
+            "--format",
+            "formats",
+            default=formats,
+            show_default=True,
+            help=f"Report files, a comma list of md, json, junit: {what}.",
+        )(fn)
+        return click.option(
+            "--out",
+            default="reports",
+            show_default=True,
+            type=click.Path(file_okay=False),
+            help="Folder for the report files (created if needed).",
+        )(fn)
+
+    return decorate
 
 
 def _gateway(kw: dict[str, Any]) -> Any:
@@ -386,7 +411,7 @@ def _samples(value: str) -> int | None:
     "--require",
     default="all",
     show_default=True,
-    type=click.Choice(["all", "offered"]),
+    type=click.Choice(REQUIRE),
     help="all: an operation not verified is NO-GO; offered: accept operations the gateway "
     "does not offer (listed by name).",
 )
@@ -394,13 +419,12 @@ def _samples(value: str) -> int | None:
     "--legacy",
     default="oracle",
     show_default=True,
-    type=click.Choice(["oracle", "librechat"]),
+    type=click.Choice(LEGACY_CHOICES),
     help="The legacy path: the built-in oracle, or (with --librechat) the checkout's own "
     "legacy branch (Mongoose, USE_DB_GATEWAY off); the other gives a second opinion.",
 )
 @gateway_options
-@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
-@click.option("--format", "formats", default="md,json,junit", show_default=True)
+@output_options("md,json,junit", "the consistency report for people, machines and CI")
 @handle_errors
 def verify(
     ops: tuple[str, ...],
@@ -651,20 +675,7 @@ def _comma_list(values: tuple[str, ...]) -> list[str]:
     metavar="N",
     help="Runs per collection in the trend table.",
 )
-@click.option(
-    "--out",
-    default="reports",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Folder for the report files (and the default history file).",
-)
-@click.option(
-    "--format",
-    "formats",
-    default="md,json,junit",
-    show_default=True,
-    help="Report files (a PNG chart is added once there are two runs in the history).",
-)
+@output_options("md,json,junit", "a PNG chart is added once the history has two runs")
 @gateway_options
 @handle_errors
 def counts(
@@ -799,7 +810,7 @@ def _number(option: str, value: str | None, kind: type, minimum: float) -> Any:
 @click.option(
     "--gc",
     "gc_policy",
-    type=click.Choice(["between-pairs", "auto"]),
+    type=click.Choice(GC_POLICIES),
     default="between-pairs",
     show_default=True,
     help="Garbage collector: off in timed calls (collected between pairs), or left automatic.",
@@ -811,20 +822,7 @@ def _number(option: str, value: str | None, kind: type, minimum: float) -> Any:
     show_default=True,
     help="Exit 1 on failing operations only, or on warnings too.",
 )
-@click.option(
-    "--out",
-    default="reports",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Folder for the report files.",
-)
-@click.option(
-    "--format",
-    "formats",
-    default="md,json",
-    show_default=True,
-    help="Report files: md (with a PNG chart), json (with raw samples), junit.",
-)
+@output_options("md,json", "md comes with a PNG chart, json with the raw samples")
 @handle_errors
 def bench(
     ops: tuple[str, ...],
