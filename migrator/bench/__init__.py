@@ -149,6 +149,8 @@ def bench(
                 m = OpMeasurement(op.name)
                 result.measurements.append(m)
                 why = paths.why_not(op)
+                if why is None and isinstance(legacy, ExternalPath):
+                    why = legacy.client.why_not(op.name, branch="legacy")
                 if why is not None:
                     m.skipped = why
                     continue
