@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from migrator.compare.errors import english_error
 from migrator.compare.normalize import normalize, path_matches
 from migrator.compare.rules import Rules
 
@@ -92,15 +93,16 @@ def compare(
     if legacy.timed_out or gateway.timed_out:
         return Verdict(TIMEOUT)
     if legacy.error or gateway.error:
-        if legacy.error and gateway.error:
-            same = legacy.error[0] == gateway.error[0]
-            diffs = [] if same else [Difference(ERROR_DIFFERS, "", legacy.error, gateway.error)]
+        left_error, right_error = english_error(legacy.error), english_error(gateway.error)
+        if left_error and right_error:
+            same = left_error[0] == right_error[0]
+            diffs = [] if same else [Difference(ERROR_DIFFERS, "", left_error, right_error)]
             return Verdict(BOTH_ERROR, diffs)
         return Verdict(
             ERROR,
             [
                 Difference(
-                    ONE_SIDE_ERROR, "", legacy.error or legacy.value, gateway.error or gateway.value
+                    ONE_SIDE_ERROR, "", left_error or legacy.value, right_error or gateway.value
                 )
             ],
         )
@@ -237,9 +239,8 @@ def differences(left: Any, right: Any) -> list[Difference]:
             else:
                 out.append(Difference(VALUE, path, t1, t2, doc))
     if not out and isinstance(keyed_left, dict) and keyed_left == keyed_right:
-        if not isinstance(left, list):  # a list inside a document is only reordered
-            return [Difference(ORDER, "", None, None)]
-        return [Difference(ORDER, "", _ids(left), _ids(right))]
+        path, left_items, right_items = _reordered(left, right)
+        return [Difference(ORDER, path, _ids(left_items), _ids(right_items))]
     if isinstance(left, list) and isinstance(right, list) and len(left) != len(right):
         out.insert(0, Difference(COUNT, "", len(left), len(right)))
     return out
@@ -262,5 +263,16 @@ def _key(doc: Any) -> Any:
     return doc
 
 
-def _ids(items: list[Any]) -> list[Any]:
+def _reordered(left: Any, right: Any, path: str = "") -> tuple[str, Any, Any]:
+    """The path of the (first) list whose items differ only in order, and both lists."""
+    if isinstance(left, dict) and isinstance(right, dict):
+        for key in left:
+            if key in right and left[key] != right[key]:
+                return _reordered(left[key], right[key], f"{path}.{key}" if path else str(key))
+    return path, left, right
+
+
+def _ids(items: Any) -> list[Any]:
+    if not isinstance(items, list):
+        return [_key(items)]
     return [_key(d) for d in items[:10]]

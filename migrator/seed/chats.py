@@ -130,7 +130,7 @@ class Chats:
             self._conversation(user, "normal", tally, custom_tags)
         if ctx.carries("many_conversations", user):  # more than a sidebar page (25)
             for i in range(40):
-                self._conversation(user, "normal", tally, custom_tags, turns=1, resume=i % 3 == 0)
+                self._conversation(user, "normal", tally, custom_tags, resume=i % 3 == 0)
             ctx.hazards.add("many_conversations", 40, {"user": user.hex})
         if ctx.carries("long_conversation", user):  # more messages than a 100-row cap
             self._conversation(user, "long", tally, custom_tags, turns=60)
@@ -500,7 +500,7 @@ class Chats:
         at = ctx.ids.between(user.created, BASE)
         doc = self._file(user.id, at, image=ctx.chance(0.6))
         if ctx.chance(0.5):
-            doc["usage"] = ctx.rng.randint(1, 9)
+            doc["usage"] = ctx.rng.randint(1, 5)  # §7: usage 0-5
             doc["updatedAt"] = ctx.ids.between(at, BASE + timedelta(days=2))
             ctx.hazards.add("files_updated_later", 1, {"user": user.hex, "file_id": doc["file_id"]})
         ctx.out.add("files", doc)

@@ -22,6 +22,10 @@ from migrator.compare.rules import Rules
 from migrator.gateway.repository import utcnow
 
 Args = dict[str, Any]
+PIVOTS = 4  # range reads per pick
+# `_id` bounds per (database, collection), read once per process: they only shape where
+# pivots fall (a pivot past the end wraps around), so a stale pair costs nothing.
+_BOUNDS: dict[tuple[str, str], tuple[int, int] | None] = {}
 UNKNOWN_ID = "5f0000000000000000000000"  # a well-formed ObjectId no seeded document has
 Kind = Literal["read", "write"]
 
@@ -31,9 +35,9 @@ class Sampler:
     """Draws realistic arguments from the source database, deterministically for a seed.
 
     ``n`` is the number of inputs wanted; ``None`` means every input there is (``--samples all``).
-    A sample of ``n`` reads O(n) documents, whatever the collection's size: each draw is one
-    indexed range read from a random ``_id`` pivot (``_id >= pivot``, sorted, limit 1). Planted
-    hazards come from the seed's manifest (``hazard_refs``), so no sampler has to scan for them.
+    A sample of ``n`` reads O(n) documents, whatever the collection's size: a few indexed range
+    reads from random ``_id`` pivots (``_id >= pivot``, sorted, short limit). Planted hazards
+    come from the seed's manifest (``hazard_refs``), so no sampler has to scan for them.
     """
 
     db: Database
@@ -43,7 +47,6 @@ class Sampler:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
-        self._bounds: dict[str, tuple[int, int] | None] = {}
         self._manifest: dict[str, list[dict[str, Any]]] | None = None
 
     def pick(
@@ -64,42 +67,58 @@ class Sampler:
         bounds = self._id_bounds(collection)
         if bounds is None:  # no ObjectId _ids to pivot on: the first ones
             return list(self.db[collection].find(query, projection).sort("_id", 1).limit(want))
+        # A few pivots, each an indexed range read of a short run; then `want` of the runs'
+        # documents at random. Few round trips, and still O(want) documents read.
+        runs = min(want, PIVOTS)
+        per_run = -(-2 * want // runs)
         chosen: dict[Any, dict[str, Any]] = {}
-        misses = 0
-        while len(chosen) < want and misses < 3:
-            doc = self._draw(collection, query, projection, bounds)
-            if doc is None:
-                break  # nothing matches
-            if doc["_id"] in chosen:
-                misses += 1  # few matching documents: stop once draws keep repeating
-                continue
-            chosen[doc["_id"]] = doc
-        return list(chosen.values())
+        for _ in range(runs):
+            for doc in self._run(collection, query, projection, bounds, per_run):
+                chosen.setdefault(doc["_id"], doc)
+        docs = list(chosen.values())
+        return self.rng.sample(docs, min(want, len(docs)))
 
     def _id_bounds(self, collection: str) -> tuple[int, int] | None:
-        if collection not in self._bounds:
+        key = (self.db.name, collection)
+        if key not in _BOUNDS:
             coll = self.db[collection]
             low = coll.find_one({}, {"_id": 1}, sort=[("_id", 1)])
             high = coll.find_one({}, {"_id": 1}, sort=[("_id", -1)])
             ids = [d["_id"] if d else None for d in (low, high)]
             ok = all(isinstance(i, ObjectId) for i in ids)
-            self._bounds[collection] = (
+            _BOUNDS[key] = (
                 (int.from_bytes(ids[0].binary, "big"), int.from_bytes(ids[1].binary, "big"))
                 if ok
                 else None
             )
-        return self._bounds[collection]
+        return _BOUNDS[key]
 
-    def _draw(
-        self, collection: str, query: dict[str, Any], projection: dict[str, int], bounds: tuple
-    ) -> dict[str, Any] | None:
-        """The first matching document at or after a random ``_id`` (wrapping around)."""
+    def _run(
+        self,
+        collection: str,
+        query: dict[str, Any],
+        projection: dict[str, int],
+        bounds: tuple[int, int],
+        size: int,
+    ) -> list[dict[str, Any]]:
+        """Up to ``size`` matching documents from a random ``_id`` on (wrapping around)."""
         pivot = ObjectId(self.rng.randint(*bounds).to_bytes(12, "big"))
         after = {"_id": {"$gte": pivot}}
         ranged = {"$and": [query, after]} if "_id" in query else {**query, **after}
         coll = self.db[collection]
-        found = coll.find_one(ranged, projection, sort=[("_id", 1)])
-        return found or coll.find_one(query, projection, sort=[("_id", 1)])
+        found = list(coll.find(ranged, projection).sort("_id", 1).limit(size))
+        if len(found) < size:
+            found += coll.find(query, projection).sort("_id", 1).limit(size - len(found))
+        return found
+
+    def probe(
+        self, collection: str, query: Mapping[str, Any], fields: Iterable[str] = ("_id",)
+    ) -> list[dict[str, Any]]:
+        """One document matching a selective ``query`` (a hazard on a database without a
+        manifest), as a list: one read the server answers from the query's own index, where
+        a pivoted range read would walk the ``_id`` index past every non-matching document."""
+        found = self.db[collection].find_one(dict(query), {f: 1 for f in fields})
+        return [] if found is None else [found]
 
     def hazard_refs(self, hazard: str) -> list[dict[str, Any]]:
         """Where the seed planted ``hazard`` (its manifest refs), [] on other databases."""

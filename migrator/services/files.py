@@ -224,7 +224,9 @@ def _file_users(s: Sampler) -> list[Args]:
 def _file_id_lists(s: Sampler) -> list[Args]:
     files = s.pick("files", fields=("file_id", "user"))
     ids = [f["file_id"] for f in files]
-    out: list[Args] = [{"file_ids": [i]} for i in [*_planted_file_ids(s), *ids[:3]]]
+    # a file with extracted text first: list reads must leave `text` out
+    texts = [f["file_id"] for f in s.probe("files", {"text": {"$type": "string"}}, ("file_id",))]
+    out: list[Args] = [{"file_ids": [i]} for i in [*texts, *_planted_file_ids(s), *ids[:3]]]
     if len(ids) > 1:  # several owners at once: B does not scope by user
         out.append({"file_ids": ids})
         out.append({"file_ids": [ids[0].upper(), ids[1]]})  # file_id matching is exact

@@ -484,7 +484,7 @@ def _odd_conversation_ids(s: Sampler) -> list[str]:
     if out:
         return out
     for query in ({"createdAt": {"$exists": False}}, {"createdAt": {"$type": "string"}}):
-        out += [m["conversationId"] for m in s.pick("messages", query, ("conversationId",), 1)]
+        out += [m["conversationId"] for m in s.probe("messages", query, ("conversationId",))]
     return out + s.orphans("messages", "conversationId", "conversations")
 
 
@@ -662,7 +662,7 @@ def _delete_since_args(s: Sampler) -> list[Args]:
     ] or [
         m
         for query in ({"createdAt": {"$exists": False}}, {"createdAt": {"$type": "string"}})
-        for m in s.pick("messages", query, ("messageId", "user", "conversationId"), 1)
+        for m in s.probe("messages", query, ("messageId", "user", "conversationId"))
     ]  # fmt: skip
     out: list[Args] = [
         {"user": m["user"], "message_id": m["messageId"], "conversation_id": m["conversationId"]}
