@@ -53,3 +53,9 @@ def english(message: str) -> str:
 def english_error(error: tuple[str, str] | None) -> tuple[str, str] | None:
     """An observation's ``(type, message)`` error with its message in English."""
     return None if error is None else (error[0], english(error[1]))
+
+
+def error_of(exc: BaseException) -> tuple[str, str]:
+    """An exception as an observation's ``(type, message)``: the remote type name where a
+    gateway process named one (``.type``), else the class name; the message in English."""
+    return getattr(exc, "type", None) or type(exc).__name__, english(str(exc))[:300]

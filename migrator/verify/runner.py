@@ -17,6 +17,7 @@ from typing import Any
 
 from migrator.compare import Observation, Rules, Verdict, compare
 from migrator.compare.diff import BOTH_ERROR, ERROR, MISMATCH, differences
+from migrator.compare.errors import error_of
 from migrator.compare.normalize import normalize
 from migrator.errors import server_lost
 from migrator.services.base import Args, Operation
@@ -41,7 +42,7 @@ def observe(
             lost = server_lost(exc)
             if lost is not None:
                 raise lost from None  # not an observation: the run stops
-            value, error = None, (getattr(exc, "type", None) or type(exc).__name__, str(exc)[:300])
+            value, error = None, error_of(exc)
         return Observation(
             value=value,
             error=error,

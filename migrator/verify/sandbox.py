@@ -23,6 +23,7 @@ from pymongo.errors import PyMongoError
 from migrator import model
 from migrator.compare import Observation, Rules, Verdict, compare
 from migrator.compare.diff import ERROR, MISMATCH, Difference, differences
+from migrator.compare.errors import error_of
 from migrator.compare.normalize import normalize, path_matches
 from migrator.errors import server_lost
 from migrator.gateway.repository import utcnow
@@ -212,7 +213,7 @@ def _observe(fn: Callable[[], Any]) -> Observation:
         if lost is not None:
             raise lost from None
         return Observation(
-            error=(getattr(exc, "type", None) or type(exc).__name__, str(exc)[:300]),
+            error=error_of(exc),
             wall_ns=time.perf_counter_ns() - t0,
         )
 
