@@ -32,9 +32,11 @@ from pathlib import Path
 import bson
 from bson import ObjectId
 from mongoeco import AsyncMongoClient
+from mongoeco.core.bson_scalars import BsonInt64
 from mongoeco.engines import MemoryEngine
 from mongoeco.engines.memory import document_in_virtual_index
 from mongoeco.wire import AsyncMongoEcoProxyServer
+from mongoeco.wire import _executor_validation as _wire_validation
 from mongoeco.wire import cursors as _wire_cursors
 
 
@@ -55,6 +57,31 @@ for _name in ("materialize_command_result", "get_more"):
         _wire_cursors.WireCursorStore,
         _name,
         _int64_cursor_id(getattr(_wire_cursors.WireCursorStore, _name)),
+    )
+
+
+def _plain_int(value: object) -> object:
+    return value.value if isinstance(value, BsonInt64) else value
+
+
+def _unwrap_cursor_ids(validator):
+    # Drivers echo the int64 cursor id back; the wire layer decodes an int64 as the engine's
+    # BsonInt64 (not an int), which getMore and killCursors reject: unwrap it before they run.
+    # The command document is the one the handler gets, so fixing it in place is enough.
+    def wrapper(body: dict, command_document: dict) -> None:
+        for key in ("getMore", "batchSize"):
+            if key in command_document:
+                command_document[key] = _plain_int(command_document[key])
+        if isinstance(command_document.get("cursors"), list):
+            command_document["cursors"] = [_plain_int(c) for c in command_document["cursors"]]
+        validator(body, command_document)
+
+    return wrapper
+
+
+for _name in ("getMore", "killCursors"):
+    _wire_validation._WIRE_COMMAND_VALIDATORS[_name] = _unwrap_cursor_ids(
+        _wire_validation._WIRE_COMMAND_VALIDATORS[_name]
     )
 
 SNAPSHOT = "snapshot"
