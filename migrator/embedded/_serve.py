@@ -15,6 +15,17 @@ Two performance fixes for mongoeco's MemoryEngine, neither of which changes sema
 - a compound unique index is checked by scanning every document, although the engine keeps a
   hash of its keys; we probe that hash when the candidate key has no null/missing part.
 Both made writes O(n^2): 2,000 messages with LibreChat's unique indexes took 35 s, now 0.6 s.
+
+One read fix, ``Engine._candidate_items_for_plan_locked``: the engine narrows a query only by the
+first single-field index of an equality, so ``$in``, ``$or``, compound-index prefixes and
+unindexed equalities (``sessions.user``) scan the collection. We compute a superset of the
+matching documents from hash buckets (the engine's own index maps, ``_id`` storage keys, or a
+hash of one top-level field built on first use and dropped on any write to the collection) and
+let the engine's matcher, sort and projection run on that superset only, in natural order, so
+results are the same. Only strings, ObjectIds and booleans are hashed: their BSON equality is by
+type and value alone (numbers compare across BSON types, null matches missing, and documents,
+arrays and regexes match structurally, so those queries keep the engine's path), and never
+under a collation. ``MIGRATOR_ENGINE_READ_SHORTCUTS=off`` turns it off (benchmarks/engine.py).
 """
 
 from __future__ import annotations
@@ -27,14 +38,21 @@ import os
 import shutil
 import signal
 import sys
+import weakref
 from pathlib import Path
+from typing import Any
 
 import bson
 from bson import ObjectId
+from bson.code import Code
 from mongoeco import AsyncMongoClient
+from mongoeco.core.bson_ordering import bson_equality_key
 from mongoeco.core.bson_scalars import BsonInt64
+from mongoeco.core.query_plan import AndCondition, EqualsCondition, InCondition, OrCondition
 from mongoeco.engines import MemoryEngine
-from mongoeco.engines.memory import document_in_virtual_index
+from mongoeco.engines.memory import MemoryCollection, document_in_virtual_index
+from mongoeco.engines.virtual_indexes import query_can_use_index
+from mongoeco.types import is_object_id_like
 from mongoeco.wire import AsyncMongoEcoProxyServer
 from mongoeco.wire import _executor_validation as _wire_validation
 from mongoeco.wire import cursors as _wire_cursors
@@ -86,6 +104,29 @@ for _name in ("getMore", "killCursors"):
 
 SNAPSHOT = "snapshot"
 SYSTEM_DBS = {"admin", "config", "local"}
+READ_SHORTCUTS = os.environ.get("MIGRATOR_ENGINE_READ_SHORTCUTS", "on") != "off"
+
+
+def _exact_key(value: object) -> object | None:
+    """The engine's equality key of a string, ObjectId or boolean, else None: values that
+    equal only values of their own type, so a hash bucket holds every match."""
+    if (isinstance(value, str) and not isinstance(value, Code)) or isinstance(value, bool):
+        return bson_equality_key(value)
+    if is_object_id_like(value):
+        return bson_equality_key(value)
+    return None
+
+
+class _FieldHashes:
+    """Hashes of top-level fields of one stored collection, valid for one version of it.
+
+    MemoryCollection keeps its rows in an immutable map whose root every write replaces, so
+    holding that root and comparing identity tells exactly whether the collection changed."""
+
+    def __init__(self, coll: MemoryCollection, on_gone: Any) -> None:
+        self.ref = weakref.ref(coll, on_gone)
+        self.root = coll._values
+        self.tables: dict[str, dict[object, list[Any]]] = {}
 
 
 class Engine(MemoryEngine):
@@ -151,6 +192,96 @@ class Engine(MemoryEngine):
             scan_payload_id=scan_payload_id,
             **kwargs,
         )
+
+    # --- reads: candidate supersets from hash buckets ------------------------------------------
+
+    def _candidate_items_for_plan_locked(
+        self, coll, query_plan, *, dialect, indexes, index_data, collation, **kwargs
+    ):
+        if READ_SHORTCUTS and collation is None and isinstance(coll, MemoryCollection):
+            keys = self._plan_candidates(coll, query_plan, indexes, index_data, dialect)
+            if keys is not None:
+                limit = kwargs.get("natural_order_limit")
+                return [(k, coll[k]) for k in coll.ordered_keys(keys, limit=limit)]
+        return super()._candidate_items_for_plan_locked(
+            coll,
+            query_plan,
+            dialect=dialect,
+            indexes=indexes,
+            index_data=index_data,
+            collation=collation,
+            **kwargs,
+        )
+
+    def _plan_candidates(self, coll, node, indexes, index_data, dialect) -> set | None:
+        """Storage keys of a superset of the documents matching ``node``; None: unknown."""
+        if isinstance(node, (EqualsCondition, InCondition)):
+            values = (node.value,) if isinstance(node, EqualsCondition) else node.values
+            keys = [_exact_key(v) for v in values]
+            if node.null_matches_undefined or not keys or None in keys:
+                return None
+            return self._bucket(coll, node, keys, indexes, index_data, dialect)
+        if isinstance(node, AndCondition):  # any clause's superset will do: the smallest
+            best = None
+            for clause in node.clauses:
+                found = self._plan_candidates(coll, clause, indexes, index_data, dialect)
+                if found is not None and (best is None or len(found) < len(best)):
+                    best = found
+            return best
+        if isinstance(node, OrCondition):  # every branch must be bounded
+            union: set = set()
+            for clause in node.clauses:
+                found = self._plan_candidates(coll, clause, indexes, index_data, dialect)
+                if found is None:
+                    return None
+                union |= found
+            return union
+        return None
+
+    def _bucket(self, coll, node, keys: list, indexes, index_data, dialect) -> set | None:
+        field = node.field
+        if field == "_id":  # storage keys are these values' engine keys
+            return {k for k in keys if k in coll}
+        for index in indexes:  # the engine's own map of a single-field index on this path
+            index_map = index_data.get(index["name"])
+            if (
+                index_map is not None
+                and len(index["key"]) == 1
+                and index["key"][0][0] == field
+                and index["key"][0][1] in (1, -1)
+                and query_can_use_index(index, node, dialect=dialect, collation=None)
+            ):
+                found: set = set()
+                for key in keys:
+                    found.update(index_map.get((key,), ()))
+                return found
+        if "." in field or field.startswith("$"):
+            return None
+        table = self._field_hash(coll, field)
+        found = set()
+        for key in keys:
+            found.update(table.get(key, ()))
+        return found
+
+    def _field_hash(self, coll: MemoryCollection, field: str) -> dict[object, list[Any]]:
+        """{equality key: storage keys} of one top-level field (array elements included)."""
+        hashes: dict[int, _FieldHashes] = self.__dict__.setdefault("_field_hashes", {})
+        entry = hashes.get(id(coll))
+        if entry is None or entry.ref() is not coll or entry.root is not coll._values:
+            ident = id(coll)
+            entry = _FieldHashes(coll, lambda _ref: hashes.pop(ident, None))
+            hashes[ident] = entry
+        table = entry.tables.get(field)
+        if table is None:
+            table = {}
+            for storage_key, data in coll.items():
+                value = self._borrow_storage_document(data).get(field)
+                for item in value if isinstance(value, list) else (value,):
+                    key = _exact_key(item)
+                    if key is not None:
+                        table.setdefault(key, []).append(storage_key)
+            entry.tables[field] = table
+        return table
 
 
 def _index_spec(spec: dict) -> dict:
