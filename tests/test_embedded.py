@@ -152,3 +152,7 @@ def test_equality_lookups_inside_a_transaction(
         assert _ids(mongo_db.c.find({"f": "a"})) == ["1", "3", "5", "7", "9"]
         session.abort_transaction()
     assert _ids(mongo_db.c.find({"f": "a"})) == ["1", "3", "5", "7", "9"]
+    with mongo_client.start_session() as session, session.start_transaction():
+        mongo_db.c.update_one({"_id": 3}, {"$set": {"f": "b"}}, session=session)
+    assert _ids(mongo_db.c.find({"f": "a"})) == ["1", "5", "7", "9"]
+    assert _ids(mongo_db.c.find({"f": {"$in": ["b"]}})) == ["0", "2", "3", "4", "6", "8"]

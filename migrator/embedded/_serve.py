@@ -25,7 +25,8 @@ let the engine's matcher, sort and projection run on that superset only, in natu
 results are the same. Only strings, ObjectIds and booleans are hashed: their BSON equality is by
 type and value alone (numbers compare across BSON types, null matches missing, and documents,
 arrays and regexes match structurally, so those queries keep the engine's path), and never
-under a collation. ``MIGRATOR_ENGINE_READ_SHORTCUTS=off`` turns it off (benchmarks/engine.py).
+under a collation. ``MIGRATOR_ENGINE_READ_SHORTCUTS=off`` starts with it off; SIGUSR1 turns it
+off and SIGUSR2 on at run time, so benchmarks/engine.py compares both on one loaded server.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ for _name in ("getMore", "killCursors"):
 
 SNAPSHOT = "snapshot"
 SYSTEM_DBS = {"admin", "config", "local"}
-READ_SHORTCUTS = os.environ.get("MIGRATOR_ENGINE_READ_SHORTCUTS", "on") != "off"
+SHORTCUTS = {"reads": os.environ.get("MIGRATOR_ENGINE_READ_SHORTCUTS", "on") != "off"}
 
 
 def _exact_key(value: object) -> object | None:
@@ -118,15 +119,24 @@ def _exact_key(value: object) -> object | None:
 
 
 class _FieldHashes:
-    """Hashes of top-level fields of one stored collection, valid for one version of it.
+    """Hashes of top-level fields of one stored collection, in step with one version of it.
 
     MemoryCollection keeps its rows in an immutable map whose root every write replaces, so
-    holding that root and comparing identity tells exactly whether the collection changed."""
+    holding that root and comparing identity tells exactly whether the tables are current.
+    Writes through the engine's two storage setters update the tables and the root; any other
+    change (a rollback, a restored snapshot) leaves a stale root, and the tables are rebuilt."""
 
     def __init__(self, coll: MemoryCollection, on_gone: Any) -> None:
         self.ref = weakref.ref(coll, on_gone)
         self.root = coll._values
-        self.tables: dict[str, dict[object, list[Any]]] = {}
+        self.tables: dict[str, dict[object, set[Any]]] = {}
+
+
+def _field_keys(document: dict, field: str) -> set[object]:
+    """The hashable equality keys of a top-level field: its value, or its array's elements."""
+    value = document.get(field)
+    items = value if isinstance(value, list) else (value,)
+    return {key for key in map(_exact_key, items) if key is not None}
 
 
 class Engine(MemoryEngine):
@@ -194,13 +204,20 @@ class Engine(MemoryEngine):
         )
 
     # --- reads: candidate supersets from hash buckets ------------------------------------------
+    # A plan's candidates are a list of buckets (sets of storage keys) whose union holds every
+    # matching document, or None when no bounded superset is known. Buckets are not copied.
 
     def _candidate_items_for_plan_locked(
         self, coll, query_plan, *, dialect, indexes, index_data, collation, **kwargs
     ):
-        if READ_SHORTCUTS and collation is None and isinstance(coll, MemoryCollection):
-            keys = self._plan_candidates(coll, query_plan, indexes, index_data, dialect)
-            if keys is not None:
+        if SHORTCUTS["reads"] and collation is None and isinstance(coll, MemoryCollection):
+            ctx = (coll, indexes, index_data, dialect)
+            # Maintained maps first; build a field hash only when nothing else bounds the plan.
+            buckets = self._plan_candidates(ctx, query_plan, build=False)
+            if buckets is None:
+                buckets = self._plan_candidates(ctx, query_plan, build=True)
+            if buckets is not None:
+                keys = buckets[0] if len(buckets) == 1 else set().union(*buckets)
                 limit = kwargs.get("natural_order_limit")
                 return [(k, coll[k]) for k in coll.ordered_keys(keys, limit=limit)]
         return super()._candidate_items_for_plan_locked(
@@ -213,35 +230,35 @@ class Engine(MemoryEngine):
             **kwargs,
         )
 
-    def _plan_candidates(self, coll, node, indexes, index_data, dialect) -> set | None:
-        """Storage keys of a superset of the documents matching ``node``; None: unknown."""
+    def _plan_candidates(self, ctx: tuple, node: object, *, build: bool) -> list | None:
         if isinstance(node, (EqualsCondition, InCondition)):
             values = (node.value,) if isinstance(node, EqualsCondition) else node.values
-            keys = [_exact_key(v) for v in values]
+            keys = {_exact_key(v) for v in values}
             if node.null_matches_undefined or not keys or None in keys:
                 return None
-            return self._bucket(coll, node, keys, indexes, index_data, dialect)
-        if isinstance(node, AndCondition):  # any clause's superset will do: the smallest
-            best = None
+            return self._buckets(ctx, node, keys, build=build)
+        if isinstance(node, AndCondition):  # any clause bounds the whole: take the smallest
+            best, size = None, 0
             for clause in node.clauses:
-                found = self._plan_candidates(coll, clause, indexes, index_data, dialect)
-                if found is not None and (best is None or len(found) < len(best)):
-                    best = found
+                found = self._plan_candidates(ctx, clause, build=build)
+                if found is not None and (best is None or sum(map(len, found)) < size):
+                    best, size = found, sum(map(len, found))
             return best
         if isinstance(node, OrCondition):  # every branch must be bounded
-            union: set = set()
+            union: list = []
             for clause in node.clauses:
-                found = self._plan_candidates(coll, clause, indexes, index_data, dialect)
+                found = self._plan_candidates(ctx, clause, build=build)
                 if found is None:
                     return None
-                union |= found
+                union += found
             return union
         return None
 
-    def _bucket(self, coll, node, keys: list, indexes, index_data, dialect) -> set | None:
+    def _buckets(self, ctx: tuple, node, keys: set, *, build: bool) -> list | None:
+        coll, indexes, index_data, dialect = ctx
         field = node.field
         if field == "_id":  # storage keys are these values' engine keys
-            return {k for k in keys if k in coll}
+            return [{k for k in keys if k in coll}]
         for index in indexes:  # the engine's own map of a single-field index on this path
             index_map = index_data.get(index["name"])
             if (
@@ -251,37 +268,69 @@ class Engine(MemoryEngine):
                 and index["key"][0][1] in (1, -1)
                 and query_can_use_index(index, node, dialect=dialect, collation=None)
             ):
-                found: set = set()
-                for key in keys:
-                    found.update(index_map.get((key,), ()))
-                return found
+                return [index_map[(k,)] for k in keys if (k,) in index_map]
         if "." in field or field.startswith("$"):
             return None
-        table = self._field_hash(coll, field)
-        found = set()
-        for key in keys:
-            found.update(table.get(key, ()))
-        return found
-
-    def _field_hash(self, coll: MemoryCollection, field: str) -> dict[object, list[Any]]:
-        """{equality key: storage keys} of one top-level field (array elements included)."""
-        hashes: dict[int, _FieldHashes] = self.__dict__.setdefault("_field_hashes", {})
-        entry = hashes.get(id(coll))
-        if entry is None or entry.ref() is not coll or entry.root is not coll._values:
-            ident = id(coll)
-            entry = _FieldHashes(coll, lambda _ref: hashes.pop(ident, None))
-            hashes[ident] = entry
-        table = entry.tables.get(field)
+        table = self._field_hash(coll, field, build=build)
         if table is None:
-            table = {}
-            for storage_key, data in coll.items():
-                value = self._borrow_storage_document(data).get(field)
-                for item in value if isinstance(value, list) else (value,):
-                    key = _exact_key(item)
-                    if key is not None:
-                        table.setdefault(key, []).append(storage_key)
-            entry.tables[field] = table
+            return None
+        return [table[k] for k in keys if k in table]
+
+    def _hash_entry(self, coll: MemoryCollection) -> _FieldHashes | None:
+        """This collection's hashes if they are in step with it."""
+        entry = self.__dict__.get("_field_hashes", {}).get(id(coll))
+        if entry is None or entry.ref() is not coll or entry.root is not coll._values:
+            return None
+        return entry
+
+    def _field_hash(self, coll: MemoryCollection, field: str, *, build: bool) -> dict | None:
+        """{equality key: storage keys} of one top-level field, built on first use."""
+        entry = self._hash_entry(coll)
+        table = None if entry is None else entry.tables.get(field)
+        if table is not None or not build:
+            return table
+        if entry is None:
+            hashes: dict[int, _FieldHashes] = self.__dict__.setdefault("_field_hashes", {})
+            ident = id(coll)
+            entry = hashes[ident] = _FieldHashes(coll, lambda _ref: hashes.pop(ident, None))
+        table = {}
+        for storage_key, data in coll.items():
+            for key in _field_keys(self._borrow_storage_document(data), field):
+                table.setdefault(key, set()).add(storage_key)
+        entry.tables[field] = table
         return table
+
+    def _set_storage_document_locked(self, collection, storage_key, document) -> None:
+        self._write_through(collection, storage_key, document)
+
+    def _delete_storage_document_locked(self, collection, storage_key) -> None:
+        self._write_through(collection, storage_key, None)
+
+    def _write_through(self, coll, storage_key, document) -> None:
+        """Store (or delete) one row, keeping this collection's field hashes in step."""
+        entry = self._hash_entry(coll) if isinstance(coll, MemoryCollection) else None
+        if entry is not None and entry.tables:
+            old = coll.get(storage_key)
+            old_doc = None if old is None else self._borrow_storage_document(old)
+        if document is None:
+            super()._delete_storage_document_locked(coll, storage_key)
+        else:
+            super()._set_storage_document_locked(coll, storage_key, document)
+        if entry is None or not entry.tables:
+            return
+        new_doc = None if document is None else self._borrow_storage_document(document)
+        for field, table in entry.tables.items():
+            if old_doc is not None:
+                for key in _field_keys(old_doc, field):
+                    bucket = table.get(key)
+                    if bucket is not None:
+                        bucket.discard(storage_key)
+                        if not bucket:
+                            del table[key]
+            if new_doc is not None:
+                for key in _field_keys(new_doc, field):
+                    table.setdefault(key, set()).add(storage_key)
+        entry.root = coll._values
 
 
 def _index_spec(spec: dict) -> dict:
@@ -380,11 +429,13 @@ async def main() -> None:
         await restore(client, root)
         server = AsyncMongoEcoProxyServer(client=client, host=args.host, port=args.port)
         async with server:
-            print(server.address.uri, flush=True)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(signal.SIGUSR1, SHORTCUTS.__setitem__, "reads", False)
+            loop.add_signal_handler(signal.SIGUSR2, SHORTCUTS.__setitem__, "reads", True)
+            print(server.address.uri, flush=True)
             if args.exit_with_parent:
                 watcher = asyncio.create_task(_watch_parent(os.getppid(), stop))
             await stop.wait()
