@@ -15,6 +15,18 @@ Two performance fixes for mongoeco's MemoryEngine, neither of which changes sema
 - a compound unique index is checked by scanning every document, although the engine keeps a
   hash of its keys; we probe that hash when the candidate key has no null/missing part.
 Both made writes O(n^2): 2,000 messages with LibreChat's unique indexes took 35 s, now 0.6 s.
+
+One read fix, ``Engine._candidate_items_for_plan_locked``: the engine narrows a query only by the
+first single-field index of an equality, so ``$in``, ``$or``, compound-index prefixes and
+unindexed equalities (``sessions.user``) scan the collection. We compute a superset of the
+matching documents from hash buckets (the engine's own index maps, ``_id`` storage keys, or a
+hash of one top-level field built on first use and dropped on any write to the collection) and
+let the engine's matcher, sort and projection run on that superset only, in natural order, so
+results are the same. Only strings, ObjectIds and booleans are hashed: their BSON equality is by
+type and value alone (numbers compare across BSON types, null matches missing, and documents,
+arrays and regexes match structurally, so those queries keep the engine's path), and never
+under a collation. ``MIGRATOR_ENGINE_READ_SHORTCUTS=off`` starts with it off; SIGUSR1 turns it
+off and SIGUSR2 on at run time, so benchmarks/engine.py compares both on one loaded server.
 """
 
 from __future__ import annotations
@@ -27,14 +39,23 @@ import os
 import shutil
 import signal
 import sys
+import weakref
 from pathlib import Path
+from typing import Any
 
 import bson
 from bson import ObjectId
+from bson.code import Code
 from mongoeco import AsyncMongoClient
+from mongoeco.core.bson_ordering import bson_equality_key
+from mongoeco.core.bson_scalars import BsonInt64
+from mongoeco.core.query_plan import AndCondition, EqualsCondition, InCondition, OrCondition
 from mongoeco.engines import MemoryEngine
-from mongoeco.engines.memory import document_in_virtual_index
+from mongoeco.engines.memory import MemoryCollection, document_in_virtual_index
+from mongoeco.engines.virtual_indexes import query_can_use_index
+from mongoeco.types import is_object_id_like
 from mongoeco.wire import AsyncMongoEcoProxyServer
+from mongoeco.wire import _executor_validation as _wire_validation
 from mongoeco.wire import cursors as _wire_cursors
 
 
@@ -57,8 +78,65 @@ for _name in ("materialize_command_result", "get_more"):
         _int64_cursor_id(getattr(_wire_cursors.WireCursorStore, _name)),
     )
 
+
+def _plain_int(value: object) -> object:
+    return value.value if isinstance(value, BsonInt64) else value
+
+
+def _unwrap_cursor_ids(validator):
+    # Drivers echo the int64 cursor id back; the wire layer decodes an int64 as the engine's
+    # BsonInt64 (not an int), which getMore and killCursors reject: unwrap it before they run.
+    # The command document is the one the handler gets, so fixing it in place is enough.
+    def wrapper(body: dict, command_document: dict) -> None:
+        for key in ("getMore", "batchSize"):
+            if key in command_document:
+                command_document[key] = _plain_int(command_document[key])
+        if isinstance(command_document.get("cursors"), list):
+            command_document["cursors"] = [_plain_int(c) for c in command_document["cursors"]]
+        validator(body, command_document)
+
+    return wrapper
+
+
+for _name in ("getMore", "killCursors"):
+    _wire_validation._WIRE_COMMAND_VALIDATORS[_name] = _unwrap_cursor_ids(
+        _wire_validation._WIRE_COMMAND_VALIDATORS[_name]
+    )
+
 SNAPSHOT = "snapshot"
 SYSTEM_DBS = {"admin", "config", "local"}
+SHORTCUTS = {"reads": os.environ.get("MIGRATOR_ENGINE_READ_SHORTCUTS", "on") != "off"}
+
+
+def _exact_key(value: object) -> object | None:
+    """The engine's equality key of a string, ObjectId or boolean, else None: values that
+    equal only values of their own type, so a hash bucket holds every match."""
+    if (isinstance(value, str) and not isinstance(value, Code)) or isinstance(value, bool):
+        return bson_equality_key(value)
+    if is_object_id_like(value):
+        return bson_equality_key(value)
+    return None
+
+
+class _FieldHashes:
+    """Hashes of top-level fields of one stored collection, in step with one version of it.
+
+    MemoryCollection keeps its rows in an immutable map whose root every write replaces, so
+    holding that root and comparing identity tells exactly whether the tables are current.
+    Writes through the engine's two storage setters update the tables and the root; any other
+    change (a rollback, a restored snapshot) leaves a stale root, and the tables are rebuilt."""
+
+    def __init__(self, coll: MemoryCollection, on_gone: Any) -> None:
+        self.ref = weakref.ref(coll, on_gone)
+        self.root = coll._values
+        self.tables: dict[str, dict[object, set[Any]]] = {}
+
+
+def _field_keys(document: dict, field: str) -> set[object]:
+    """The hashable equality keys of a top-level field: its value, or its array's elements."""
+    value = document.get(field)
+    items = value if isinstance(value, list) else (value,)
+    return {key for key in map(_exact_key, items) if key is not None}
 
 
 class Engine(MemoryEngine):
@@ -124,6 +202,135 @@ class Engine(MemoryEngine):
             scan_payload_id=scan_payload_id,
             **kwargs,
         )
+
+    # --- reads: candidate supersets from hash buckets ------------------------------------------
+    # A plan's candidates are a list of buckets (sets of storage keys) whose union holds every
+    # matching document, or None when no bounded superset is known. Buckets are not copied.
+
+    def _candidate_items_for_plan_locked(
+        self, coll, query_plan, *, dialect, indexes, index_data, collation, **kwargs
+    ):
+        if SHORTCUTS["reads"] and collation is None and isinstance(coll, MemoryCollection):
+            ctx = (coll, indexes, index_data, dialect)
+            # Maintained maps first; build a field hash only when nothing else bounds the plan.
+            buckets = self._plan_candidates(ctx, query_plan, build=False)
+            if buckets is None:
+                buckets = self._plan_candidates(ctx, query_plan, build=True)
+            if buckets is not None:
+                keys = buckets[0] if len(buckets) == 1 else set().union(*buckets)
+                limit = kwargs.get("natural_order_limit")
+                return [(k, coll[k]) for k in coll.ordered_keys(keys, limit=limit)]
+        return super()._candidate_items_for_plan_locked(
+            coll,
+            query_plan,
+            dialect=dialect,
+            indexes=indexes,
+            index_data=index_data,
+            collation=collation,
+            **kwargs,
+        )
+
+    def _plan_candidates(self, ctx: tuple, node: object, *, build: bool) -> list | None:
+        if isinstance(node, (EqualsCondition, InCondition)):
+            values = (node.value,) if isinstance(node, EqualsCondition) else node.values
+            keys = {_exact_key(v) for v in values}
+            if node.null_matches_undefined or not keys or None in keys:
+                return None
+            return self._buckets(ctx, node, keys, build=build)
+        if isinstance(node, AndCondition):  # any clause bounds the whole: take the smallest
+            best, size = None, 0
+            for clause in node.clauses:
+                found = self._plan_candidates(ctx, clause, build=build)
+                if found is not None and (best is None or sum(map(len, found)) < size):
+                    best, size = found, sum(map(len, found))
+            return best
+        if isinstance(node, OrCondition):  # every branch must be bounded
+            union: list = []
+            for clause in node.clauses:
+                found = self._plan_candidates(ctx, clause, build=build)
+                if found is None:
+                    return None
+                union += found
+            return union
+        return None
+
+    def _buckets(self, ctx: tuple, node, keys: set, *, build: bool) -> list | None:
+        coll, indexes, index_data, dialect = ctx
+        field = node.field
+        if field == "_id":  # storage keys are these values' engine keys
+            return [{k for k in keys if k in coll}]
+        for index in indexes:  # the engine's own map of a single-field index on this path
+            index_map = index_data.get(index["name"])
+            if (
+                index_map is not None
+                and len(index["key"]) == 1
+                and index["key"][0][0] == field
+                and index["key"][0][1] in (1, -1)
+                and query_can_use_index(index, node, dialect=dialect, collation=None)
+            ):
+                return [index_map[(k,)] for k in keys if (k,) in index_map]
+        if "." in field or field.startswith("$"):
+            return None
+        table = self._field_hash(coll, field, build=build)
+        if table is None:
+            return None
+        return [table[k] for k in keys if k in table]
+
+    def _hash_entry(self, coll: MemoryCollection) -> _FieldHashes | None:
+        """This collection's hashes if they are in step with it."""
+        entry = self.__dict__.get("_field_hashes", {}).get(id(coll))
+        if entry is None or entry.ref() is not coll or entry.root is not coll._values:
+            return None
+        return entry
+
+    def _field_hash(self, coll: MemoryCollection, field: str, *, build: bool) -> dict | None:
+        """{equality key: storage keys} of one top-level field, built on first use."""
+        entry = self._hash_entry(coll)
+        table = None if entry is None else entry.tables.get(field)
+        if table is not None or not build:
+            return table
+        if entry is None:
+            hashes: dict[int, _FieldHashes] = self.__dict__.setdefault("_field_hashes", {})
+            ident = id(coll)
+            entry = hashes[ident] = _FieldHashes(coll, lambda _ref: hashes.pop(ident, None))
+        table = {}
+        for storage_key, data in coll.items():
+            for key in _field_keys(self._borrow_storage_document(data), field):
+                table.setdefault(key, set()).add(storage_key)
+        entry.tables[field] = table
+        return table
+
+    def _set_storage_document_locked(self, collection, storage_key, document) -> None:
+        self._write_through(collection, storage_key, document)
+
+    def _delete_storage_document_locked(self, collection, storage_key) -> None:
+        self._write_through(collection, storage_key, None)
+
+    def _write_through(self, coll, storage_key, document) -> None:
+        """Store (or delete) one row, keeping this collection's field hashes in step."""
+        entry = self._hash_entry(coll) if isinstance(coll, MemoryCollection) else None
+        if entry is not None and entry.tables:
+            old = coll.get(storage_key)
+            old_doc = None if old is None else self._borrow_storage_document(old)
+        if document is None:
+            super()._delete_storage_document_locked(coll, storage_key)
+        else:
+            super()._set_storage_document_locked(coll, storage_key, document)
+        if entry is None or not entry.tables:
+            return
+        new_doc = None if document is None else self._borrow_storage_document(document)
+        for field, table in entry.tables.items():
+            if old_doc is not None:
+                for key in _field_keys(old_doc, field):
+                    bucket = table.get(key)
+                    if bucket is not None:
+                        bucket.discard(storage_key)
+                        if not bucket:
+                            del table[key]
+            if new_doc is not None:
+                for key in _field_keys(new_doc, field):
+                    table.setdefault(key, set()).add(storage_key)
+        entry.root = coll._values
 
 
 def _index_spec(spec: dict) -> dict:
@@ -222,11 +429,13 @@ async def main() -> None:
         await restore(client, root)
         server = AsyncMongoEcoProxyServer(client=client, host=args.host, port=args.port)
         async with server:
-            print(server.address.uri, flush=True)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(signal.SIGUSR1, SHORTCUTS.__setitem__, "reads", False)
+            loop.add_signal_handler(signal.SIGUSR2, SHORTCUTS.__setitem__, "reads", True)
+            print(server.address.uri, flush=True)
             if args.exit_with_parent:
                 watcher = asyncio.create_task(_watch_parent(os.getppid(), stop))
             await stop.wait()

@@ -1,0 +1,198 @@
+"""Per-call cost of LibreChat read operations on the embedded engine, at 50 and 800 users.
+
+Not a test. Seeds ``migrator.seed.seed(db, users=N, seed=1)`` once per N into a named database
+(``bench_u<N>_s1``) of a data folder (default ``.migrator/bench``); the engine writes a snapshot
+on stop, so later runs only restore it. Then, on that one loaded server, it times every read
+operation's legacy function on its sampler's inputs, in two modes, interleaved per operation:
+
+  before  the launcher's read shortcuts off (SIGUSR1): the engine's own candidate scan
+  after   the read shortcuts on (SIGUSR2), as shipped
+
+and checks that both modes return the same results for every input.
+
+    python3 benchmarks/engine.py [--users 50,800] [--samples 8] [--repeat 3] [--ops 'messages.*']
+
+Per operation and user count it prints the median over inputs of the per-call wall time and
+of the server's CPU time per call (the engine process's threads, from /proc: robust when other
+processes compete for the cores), and the 800/50 growth of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the package of this checkout, not an installed one
+
+from migrator import embedded  # noqa: E402
+from migrator.db import Server  # noqa: E402
+from migrator.seed import seed  # noqa: E402
+from migrator.services import Sampler, select  # noqa: E402
+from migrator.services.base import Args, Operation  # noqa: E402
+
+MODES = {"before": signal.SIGUSR1, "after": signal.SIGUSR2}
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC).replace(tzinfo=None)  # fixed: same inputs
+
+
+def db_name(users: int) -> str:
+    return f"bench_u{users}_s1"
+
+
+def ensure_seeded(client: Any, users: int) -> None:
+    db = client[db_name(users)]
+    if db.users.estimated_document_count() >= users:
+        return
+    started = time.perf_counter()
+    say(f"seeding {users} users into {db.name} (once; the data folder keeps it)")
+    seed(db, users=users, seed=1, drop=True)
+    say(f"  seeded in {time.perf_counter() - started:.0f} s")
+
+
+def say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def server_cpu_ms(pid: int) -> float:
+    """CPU time of every thread of the server process so far (ns resolution)."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/schedstat") as fh:
+            total += int(fh.read().split()[0])
+    return total / 1e6
+
+
+def outcome(op: Operation, db: Any, args: Args) -> Any:
+    try:
+        return ("ok", op.legacy(db, **args))
+    except Exception as exc:  # an input the operation rejects (a CastError) is an outcome too
+        return ("error", type(exc).__name__, str(exc))
+
+
+def measure(op: Operation, db: Any, inputs: list[Args], repeat: int, pid: int) -> tuple:
+    """(median wall ms, median server CPU ms) per call over inputs, each the mean of
+    ``repeat`` calls after one warm-up call; and the warm-up outcomes."""
+    walls, cpus, outcomes = [], [], []
+    for args in inputs:
+        outcomes.append(outcome(op, db, args))
+        cpu, started = server_cpu_ms(pid), time.perf_counter()
+        for _ in range(repeat):
+            outcome(op, db, args)
+        walls.append((time.perf_counter() - started) * 1000 / repeat)
+        cpus.append((server_cpu_ms(pid) - cpu) / repeat)
+    if not inputs:
+        return None, None, outcomes
+    return statistics.median(walls), statistics.median(cpus), outcomes
+
+
+def set_mode(handle: embedded.Handle, client: Any, mode: str) -> None:
+    os.kill(handle.pid, MODES[mode])
+    time.sleep(0.2)  # the event loop runs the handler as soon as it wakes
+    client.admin.command("ping")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", default=str(ROOT / ".migrator" / "bench"))
+    parser.add_argument("--users", default="50,800")
+    parser.add_argument("--samples", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--ops", nargs="*", default=["*"])
+    args = parser.parse_args()
+    users = [int(u) for u in args.users.split(",")]
+    ops = select(args.ops, kind="read")
+
+    started = time.perf_counter()
+    embedded.START_TIMEOUT_S = 3600  # restoring 800 users' snapshot takes minutes on 2 cores
+    handle = embedded.start(Path(args.data_dir))
+    say(f"server up in {time.perf_counter() - started:.0f} s (restoring the data folder)")
+    # results[(op, users, mode)] = (wall, cpu); mismatches: inputs whose outcome differs
+    results: dict[tuple[str, int, str], tuple[float | None, float | None]] = {}
+    mismatches: list[str] = []
+    calls = 0
+    try:
+        client = Server(handle.uri, kind_hint=embedded.KIND).client()
+        for n in users:
+            ensure_seeded(client, n)
+        inputs: dict[tuple[str, int], list[Args]] = {}
+        set_mode(handle, client, "after")
+        for n in users:
+            for op in ops:
+                sampler = Sampler(client[db_name(n)], args.samples, seed=1, now=NOW)
+                inputs[op.name, n] = list(op.sample(sampler))
+        say(f"sampled inputs in {time.perf_counter() - started:.0f} s")
+        for op in ops:
+            for n in users:
+                db = client[db_name(n)]
+                seen = {}
+                for mode in MODES:
+                    set_mode(handle, client, mode)
+                    got = measure(op, db, inputs[op.name, n], args.repeat, handle.pid)
+                    results[op.name, n, mode] = got[:2]
+                    seen[mode] = got[2]
+                calls += len(seen["after"])
+                for i, (a, b) in enumerate(zip(seen["before"], seen["after"], strict=True)):
+                    if a != b:
+                        mismatches.append(f"{op.name} @{n} users, input {inputs[op.name, n][i]}")
+            say(f"  {op.name}: done")
+        client.close()
+    finally:
+        handle.stop()  # writes the snapshot (seeded data kept for the next run)
+    print_tables(ops, users, results)
+    print(f"\nresults identical before/after: {calls - len(mismatches)} of {calls} calls")
+    for line in mismatches:
+        print(f"  MISMATCH {line}")
+
+
+def fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def growth(lo: float | None, hi: float | None) -> str:
+    return "-" if not lo or hi is None else f"{hi / lo:.2f}x"
+
+
+def print_tables(ops: list[Operation], users: list[int], results: dict) -> None:
+    lo, hi = users[0], users[-1]
+    for title, col in (("wall ms per call", 0), ("server CPU ms per call", 1)):
+        head = ["operation"]
+        for mode in MODES:
+            head += [f"{mode} {lo}u", f"{mode} {hi}u", f"{mode} {hi}/{lo}"]
+        rows = []
+        sums = {(mode, u): 0.0 for mode in MODES for u in (lo, hi)}
+        for op in ops:
+            row = [op.name]
+            for mode in MODES:
+                a = results.get((op.name, lo, mode), (None, None))[col]
+                b = results.get((op.name, hi, mode), (None, None))[col]
+                row += [fmt(a), fmt(b), growth(a, b)]
+                if a is not None and b is not None:
+                    sums[mode, lo] += a
+                    sums[mode, hi] += b
+            rows.append(row)
+        total = ["(sum)"]
+        for mode in MODES:
+            a, b = sums[mode, lo], sums[mode, hi]
+            total += [fmt(a), fmt(b), growth(a, b)]
+        rows.append(total)
+        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+        print(f"\n{title} (median over inputs)\n")
+        print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |")
+        print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+        for row in rows:
+            cells = [
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            ]
+            print("| " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
