@@ -39,7 +39,7 @@ from migrator import db, model
 from migrator.compare import Observation, compare
 from migrator.compare.diff import MATCH
 from migrator.compare.rules import Rules
-from migrator.counts import day_pipeline, owner_pipeline, recent_filter, settled_filter
+from migrator.counts.queries import day_pipeline, owner_pipeline, recent_filter, settled_filter
 from migrator.errors import CannotRun
 from migrator.gateway.external import (
     ExternalGateway,
