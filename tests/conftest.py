@@ -19,9 +19,12 @@ from migrator import db
 NODE_GATEWAY = Path(__file__).resolve().parents[1] / "examples" / "node-gateway"
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
+def pytest_configure(config: pytest.Config) -> None:
     """The reference Node gateway's packages, installed once (npm ci, cached in its
-    node_modules), so the README's test command runs every test CI runs."""
+    node_modules), so the README's test command runs every test CI runs. Done before any
+    test module is collected, in the main process only (not in each xdist worker)."""
+    if hasattr(config, "workerinput"):
+        return
     if (NODE_GATEWAY / "node_modules" / "mongodb").is_dir() or not shutil.which("npm"):
         return
     subprocess.run(

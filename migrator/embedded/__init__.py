@@ -10,6 +10,7 @@ in a folder (default ``.migrator/``): it restores a snapshot at start and writes
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import glob
 import hashlib
 import json
@@ -106,6 +107,16 @@ def engine_python() -> str:
     python = venv / "bin" / "python"
     if (venv / ".ready").exists():
         return str(python)
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    # Two runs at once on a fresh machine (or two test workers) must not build it together.
+    with open(venv.parent / f"{venv.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (venv / ".ready").exists():
+            return str(python)
+        return _build_engine(venv, python)
+
+
+def _build_engine(venv: Path, python: Path) -> str:
     base = _find_python()
     if base is None:
         raise CannotRun(
