@@ -105,7 +105,9 @@ def test_lost_server_stops_verify_within_seconds(proxy, seeded_db, tmp_path) -> 
     out, err = proc.communicate(timeout=60)
     took = time.monotonic() - cut_at
     assert proc.returncode == 3, (out, err)
-    assert took < 15, f"the run took {took:.1f} s to stop after the server was lost"
+    # By design within ~10 s (5 s server selection, 3 s health check); 30 s leaves room for a
+    # saturated 2-core machine. The closing note gives the measured figure.
+    assert took < 30, f"the run took {took:.1f} s to stop after the server was lost"
     assert "INCOMPLETE" in out and "lost" in out, out
     (report,) = tmp_path.glob("verify-*.json")
     data = json.loads(report.read_text())

@@ -13,7 +13,8 @@ from pymongo import MongoClient
 from pymongo.database import Database
 
 from migrator import model, services, settings
-from migrator.gateway.variants import BUG_VARIANTS, GATEWAYS
+from migrator.gateway.variants import BUG_VARIANTS
+from migrator.paths import GatewayChoice
 from migrator.seed import HAZARDS, seed
 from migrator.seed.hazards import read_manifest
 from migrator.services.base import Sampler
@@ -115,5 +116,5 @@ def test_builtin_gateway_is_clean_on_the_new_shapes(mongo_server, demo_db: Datab
 
 @pytest.mark.parametrize("variant", BUG_VARIANTS)
 def test_each_wrong_gateway_is_caught(mongo_server, demo_db: Database, variant: str) -> None:
-    result = verify(_cfg(mongo_server, demo_db.name), gateway_factory=GATEWAYS[variant])
+    result = verify(_cfg(mongo_server, demo_db.name), gateway=GatewayChoice.of(variant))
     assert not result.passed, f"{variant} passed verify"
