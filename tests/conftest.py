@@ -7,8 +7,9 @@ import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pymongo import MongoClient
@@ -80,22 +81,39 @@ def twin_template(mongo_client: MongoClient) -> Iterator[Database]:
     mongo_client.drop_database(name)
 
 
+# What a twin pair holds: collection -> filter of the documents copied (None: all of them).
+Only = Mapping[str, Mapping[str, Any] | None]
+
+
 @pytest.fixture
 def twin_dbs(
-    mongo_client: MongoClient, twin_template: Database
-) -> Iterator[tuple[Database, Database]]:
-    """Two identical seeded databases (copies of one seeded template, indexes included):
-    run the legacy path on one and the gateway path on the other."""
+    request: pytest.FixtureRequest, mongo_client: MongoClient
+) -> Iterator[Callable[..., tuple[Database, Database]]]:
+    """Make two identical databases (LibreChat's indexes, then the same documents copied from a
+    seeded source): run the legacy path on one and the gateway path on the other.
+
+    ``twin_dbs()`` copies all of ``twin_template``; ``twin_dbs(seeded_db, only={...})`` copies
+    just the named collections (filtered) of another source, far cheaper on the embedded engine
+    for a focused check. Every pair made is dropped after the test."""
     from migrator.model import ensure_indexes
 
-    names = [f"migrator_test_twin_{uuid.uuid4().hex[:8]}" for _ in range(2)]
-    dbs = (mongo_client[names[0]], mongo_client[names[1]])
-    for database in dbs:
-        ensure_indexes(database)
-        for coll in twin_template.list_collection_names():
-            docs = list(twin_template[coll].find({}))
-            if docs:
-                database[coll].insert_many(docs)
-    yield dbs
-    for name in names:
+    made: list[str] = []
+
+    def make(source: Database | None = None, only: Only | None = None) -> tuple[Database, Database]:
+        if source is None:
+            source = request.getfixturevalue("twin_template")
+        wanted = only if only is not None else dict.fromkeys(source.list_collection_names())
+        docs = {c: list(source[c].find(dict(q or {}))) for c, q in wanted.items()}
+        names = [f"migrator_test_twin_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+        made.extend(names)
+        for name in names:
+            database = mongo_client[name]
+            ensure_indexes(database)
+            for collection, rows in docs.items():
+                if rows:
+                    database[collection].insert_many([dict(r) for r in rows])
+        return mongo_client[names[0]], mongo_client[names[1]]
+
+    yield make
+    for name in made:
         mongo_client.drop_database(name)

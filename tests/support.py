@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pymongo.database import Database
 
 from migrator.gateway import DbGateway
 from migrator.services.base import Operation, Sampler
+
+# conftest's `twin_dbs` fixture: a maker of identical database pairs (legacy, gateway).
+Twins = Callable[..., tuple[Database, Database]]
 
 
 def outcome(fn: Any, *args: Any, **kwargs: Any) -> tuple[str, Any]:

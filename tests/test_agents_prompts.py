@@ -4,17 +4,14 @@ deliberately wrong gateways are caught (issue 3, "Tests that must pass")."""
 from __future__ import annotations
 
 import dataclasses
-import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
 from bson import ObjectId
-from pymongo import MongoClient
 from pymongo.database import Database
-from support import both_paths, outcome
+from support import Twins, both_paths, outcome
 
-from migrator import model
 from migrator.compare.normalize import normalize
 from migrator.compare.rules import Rules
 from migrator.gateway import DbGateway
@@ -60,27 +57,9 @@ def _op(name: str) -> Operation:
     return next(op for op in OPS if op.name == name)
 
 
-SLICE = ("users", "agents", "aclentries", "promptgroups", "prompts")
-
-
-@pytest.fixture
-def slice_twins(
-    mongo_client: MongoClient, seeded_db: Database
-) -> Iterator[tuple[Database, Database]]:
-    """Two identical copies of the seeded data these areas read and write (users, agents, ACL
-    entries, prompt groups, prompts) with every model index: for the focused write checks,
-    at a fraction of what seeding `twin_dbs` costs on the embedded engine."""
-    names = [f"migrator_test_ap_{uuid.uuid4().hex[:8]}" for _ in range(2)]
-    docs = {c: list(seeded_db[c].find()) for c in SLICE}
-    dbs = (mongo_client[names[0]], mongo_client[names[1]])
-    for db in dbs:
-        model.ensure_indexes(db)
-        for collection, rows in docs.items():
-            if rows:
-                db[collection].insert_many([dict(r) for r in rows])
-    yield dbs
-    for name in names:
-        mongo_client.drop_database(name)
+# The seeded data these areas read and write: twins of just these collections (with every model
+# index) serve the focused write checks at a fraction of what copying all of it costs.
+SLICE = dict.fromkeys(("users", "agents", "aclentries", "promptgroups", "prompts"))
 
 
 def test_catalog_lists_both_areas() -> None:
@@ -122,8 +101,8 @@ def test_read_paths_agree(op: Operation, seeded_db: Database) -> None:
     )
 
 
-def test_count_promoted_follows_promotions(slice_twins: tuple[Database, Database]) -> None:
-    db = slice_twins[0]
+def test_count_promoted_follows_promotions(twin_dbs: Twins, seeded_db: Database) -> None:
+    db = twin_dbs(seeded_db, only=SLICE)[0]
     agent = db.agents.find_one({}, {"id": 1, "author": 1})
     assert agent is not None
     ag.update_agent(
@@ -190,12 +169,12 @@ def test_agent_list_follows_the_acl(seeded_db: Database) -> None:
 # --- (2) writes: same answers, same resulting documents --------------------------------------
 
 
-def test_write_paths_leave_the_same_state(twin_dbs: tuple[Database, Database]) -> None:
+def test_write_paths_leave_the_same_state(twin_dbs: Twins) -> None:
     """Every write op: legacy on twin 0, gateway on twin 1, same sampled inputs (all drawn
     before any write); same answers and same footprint documents, volatile fields masked.
     One twin pair serves the three ops in turn (seeding one costs seconds on the embedded
     engine); their footprints do not overlap."""
-    legacy_db, gateway_db = twin_dbs
+    legacy_db, gateway_db = twin_dbs()
     plans = [(op, list(op.sample(Sampler(legacy_db, 3, seed=5)))) for op in WRITES]
     gw = DbGateway(gateway_db)
     for op, inputs in plans:
@@ -222,10 +201,10 @@ def test_write_paths_leave_the_same_state(twin_dbs: tuple[Database, Database]) -
         )
 
 
-def test_create_agent_shape(slice_twins: tuple[Database, Database]) -> None:
+def test_create_agent_shape(twin_dbs: Twins, seeded_db: Database) -> None:
     """Defaults, the trimmed category (raw in the Mixed snapshot), strict mode at the top level
     only, and an owner entry that puts the agent in its author's EDIT list — on both paths."""
-    legacy_db, gateway_db = slice_twins
+    legacy_db, gateway_db = twin_dbs(seeded_db, only=SLICE)
     user = str(legacy_db.users.find_one({}, {"_id": 1})["_id"])
     data = {"name": "Shape", "provider": "openAI", "model": "gpt-4o", "category": " rd ", "zz": 1}
     for db, create, listing, handle in (
@@ -251,15 +230,15 @@ def test_create_agent_shape(slice_twins: tuple[Database, Database]) -> None:
         assert bare["category"] == "general" and "category" not in bare["versions"][0]
 
 
-def test_group_principals_and_access_roles(slice_twins: tuple[Database, Database]) -> None:
+def test_group_principals_and_access_roles(twin_dbs: Twins, seeded_db: Database) -> None:
     """The seeded data has neither `groups` nor `accessroles`; with them, a group share (by
     the member's idOnTheSource) opens a private agent to the member only, and the owner entry
     of a new agent carries the access role's id — on both paths alike."""
-    legacy_db, gateway_db = slice_twins
+    legacy_db, gateway_db = twins = twin_dbs(seeded_db, only=SLICE)
     private = legacy_db.agents.find_one({})
     member, outsider = legacy_db.users.find({"_id": {"$ne": private["author"]}}).limit(2)
     group_id, role_id = ObjectId(), ObjectId()
-    for db in slice_twins:
+    for db in twins:
         db.aclentries.delete_many({"resourceId": private["_id"], "principalType": "public"})
         db.users.update_one({"_id": member["_id"]}, {"$set": {"idOnTheSource": "ext-member"}})
         db.groups.insert_one({"_id": group_id, "name": "Team", "memberIds": ["ext-member"]})
@@ -297,11 +276,11 @@ def test_group_principals_and_access_roles(slice_twins: tuple[Database, Database
 
 
 def test_update_with_an_unchanged_field_is_a_duplicate_version(
-    slice_twins: tuple[Database, Database],
+    twin_dbs: Twins, seeded_db: Database
 ) -> None:
     """B's isDuplicateVersion: re-sending the current name writes nothing and answers the
     current agent with its version number; a real change pushes one snapshot."""
-    legacy_db, gateway_db = slice_twins
+    legacy_db, gateway_db = twin_dbs(seeded_db, only=SLICE)
     agent = legacy_db.agents.find_one({})
     versions = len(agent["versions"])
     for db, update, handle in (
@@ -320,11 +299,11 @@ def test_update_with_an_unchanged_field_is_a_duplicate_version(
 
 
 def test_create_prompt_group_reuses_an_interrupted_group(
-    slice_twins: tuple[Database, Database],
+    twin_dbs: Twins, seeded_db: Database
 ) -> None:
     """createPromptGroup's upsert filter (`productionId: null`) matches a group whose creation
     was interrupted: the group is completed, not duplicated."""
-    legacy_db, gateway_db = slice_twins
+    legacy_db, gateway_db = twin_dbs(seeded_db, only=SLICE)
     inputs = [
         a
         for a in pr._new_groups(Sampler(legacy_db, 3, seed=5))
@@ -409,8 +388,8 @@ def _wrong_update_without_version(gw: DbGateway, *, agent_id: str, user_id: str,
     return ag.present_author(repo.find_one_and_update({"id": agent_id}, update), user_id)
 
 
-def test_wrong_gateway_write_disagrees(slice_twins: tuple[Database, Database]) -> None:
-    legacy_db, gateway_db = slice_twins
+def test_wrong_gateway_write_disagrees(twin_dbs: Twins, seeded_db: Database) -> None:
+    legacy_db, gateway_db = twin_dbs(seeded_db, only=SLICE)
     op = _op("agents.update")
     inputs = [a for a in op.sample(Sampler(legacy_db, 3, seed=5)) if "notInSchema" in a["data"]]
     assert inputs

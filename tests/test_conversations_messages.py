@@ -7,16 +7,14 @@ and deliberately wrong gateways are caught (issue 3, "Tests that must pass").
 from __future__ import annotations
 
 import dataclasses
-import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import pytest
 from pymongo.database import Database
-from support import both_paths, outcome
+from support import Twins, both_paths, outcome
 
-from migrator import model
 from migrator.compare.normalize import normalize
 from migrator.compare.rules import Rules
 from migrator.gateway import DbGateway
@@ -165,41 +163,34 @@ def _check_write(op: Operation, legacy_db: Database, gateway_db: Database) -> li
 
 
 @pytest.mark.parametrize("area", ["conversations", "messages"])
-def test_write_paths_leave_the_same_state(area: str, twin_dbs: tuple[Database, Database]) -> None:
+def test_write_paths_leave_the_same_state(area: str, twin_dbs: Twins) -> None:
     """Each write of the area, in catalog order, on one pair of twins (seeding twins costs
     ~8 s on the embedded engine): legacy on the first, gateway on the second."""
-    legacy_db, gateway_db = twin_dbs
+    legacy_db, gateway_db = twin_dbs()
     ops = [op for op in WRITES if op.area == area]
     assert len(ops) >= 4
     problems = [p for op in ops for p in _check_write(op, legacy_db, gateway_db)]
     assert not problems, "\n".join(problems)
 
 
-@pytest.fixture
-def small_twins(mongo_client: Any, seeded_db: Database) -> Iterator[tuple[Database, Database]]:
-    """Two identical small databases (LibreChat's indexes, a few conversations with their
-    messages and one orphan thread) copied from the seeded one: cheap twins for extra checks."""
-    convos = list(seeded_db.conversations.find().sort("_id", 1).limit(6))
+def _a_few_threads(seeded_db: Database) -> dict[str, dict]:
+    """What small twins hold: a few conversations with their messages and one orphan thread
+    (messages without a conversation), copied from the seeded database: cheap extra checks."""
+    convos = list(seeded_db.conversations.find({}, {"conversationId": 1}).sort("_id", 1).limit(6))
     known = seeded_db.conversations.distinct("conversationId")
     orphan = seeded_db.messages.find_one({"conversationId": {"$nin": known}})
     assert orphan is not None
     ids = [c["conversationId"] for c in convos] + [orphan["conversationId"]]
-    messages = list(seeded_db.messages.find({"conversationId": {"$in": ids}}))
-    names = [f"migrator_test_small_{uuid.uuid4().hex[:8]}" for _ in range(2)]
-    dbs = (mongo_client[names[0]], mongo_client[names[1]])
-    for db in dbs:
-        model.ensure_indexes(db)
-        db.conversations.insert_many([dict(c) for c in convos])
-        db.messages.insert_many([dict(m) for m in messages])
-    yield dbs
-    for name in names:
-        mongo_client.drop_database(name)
+    return {
+        "conversations": {"_id": {"$in": [c["_id"] for c in convos]}},
+        "messages": {"conversationId": {"$in": ids}},
+    }
 
 
-def test_save_convo_upsert_shape(small_twins: tuple[Database, Database]) -> None:
+def test_save_convo_upsert_shape(twin_dbs: Twins, seeded_db: Database) -> None:
     """A fresh conversation gets the schema defaults, `__v`, timestamps, its message ids and
     `expiredAt: null`; unknown keys are dropped — through either path."""
-    legacy_db, gateway_db = small_twins
+    legacy_db, gateway_db = twin_dbs(seeded_db, only=_a_few_threads(seeded_db))
     orphan = legacy_db.messages.find_one(
         {"conversationId": {"$nin": legacy_db.conversations.distinct("conversationId")}}
     )
@@ -223,16 +214,16 @@ def test_save_convo_upsert_shape(small_twins: tuple[Database, Database]) -> None
     assert isinstance(leg["createdAt"], datetime) and leg["createdAt"] == leg["updatedAt"]
 
 
-def test_bulk_save_keeps_a_given_version_key(small_twins: tuple[Database, Database]) -> None:
+def test_bulk_save_keeps_a_given_version_key(twin_dbs: Twins, seeded_db: Database) -> None:
     """A copied document carrying `__v` upserts without a `$setOnInsert.__v` conflict."""
-    legacy_db, gateway_db = small_twins
+    legacy_db, gateway_db = twins = twin_dbs(seeded_db, only=_a_few_threads(seeded_db))
     copy = legacy_db.messages.find_one({}, {"_id": 0})
     assert copy is not None and "__v" in copy
     fresh = {**copy, "messageId": "11111111-2222-4333-8444-555555555555", "__v": 3}
     leg = msg.bulk_save(legacy_db, messages=[fresh])
     got = msg.gw_bulk_save(DbGateway(gateway_db), messages=[fresh])
     assert leg["upsertedCount"] == got["upsertedCount"] == 1
-    for db in small_twins:
+    for db in twins:
         stored = db.messages.find_one({"messageId": fresh["messageId"]})
         assert stored is not None and stored["__v"] == 3
 
@@ -325,8 +316,8 @@ def _wrong_save_message_no_owner(
     )
 
 
-def test_wrong_gateway_write_disagrees(small_twins: tuple[Database, Database]) -> None:
-    legacy_db, gateway_db = small_twins
+def test_wrong_gateway_write_disagrees(twin_dbs: Twins, seeded_db: Database) -> None:
+    legacy_db, gateway_db = twin_dbs(seeded_db, only=_a_few_threads(seeded_db))
     op = _op("messages.save")
     inputs = list(op.sample(Sampler(legacy_db, 5, seed=5)))
     hijack = [a for a in inputs if a["user"] == msg.UNKNOWN_USER]

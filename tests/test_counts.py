@@ -40,7 +40,7 @@ def _rows(level):
 def test_identical_databases_are_clean_and_the_settle_window_absorbs_writes_in_flight(
     mongo_server, twin_dbs, tmp_path
 ) -> None:
-    source, target = twin_dbs
+    source, target = twin_dbs()
     out = tmp_path / "reports"
     run = CliRunner().invoke(
         main,
@@ -119,7 +119,7 @@ def test_identical_databases_are_clean_and_the_settle_window_absorbs_writes_in_f
 
 
 def test_drift_shows_at_the_right_level_owner_and_day(mongo_server, twin_dbs) -> None:
-    source, target = twin_dbs
+    source, target = twin_dbs()
     # 1. one message removed
     gone = target.messages.find_one(
         {"createdAt": {"$type": "date"}, "user": {"$type": "string"}}, sort=[("_id", 1)]

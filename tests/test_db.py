@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
+import re
+import shutil
 import time
 
 import pytest
 from click.testing import CliRunner
 
-from migrator import db, scratch, settings
+from migrator import db, embedded, scratch, settings
 from migrator.cli import main
 from migrator.errors import CannotRun, ConfigError
 
@@ -50,10 +55,43 @@ def test_env_file(tmp_path) -> None:
         settings.resolve(env_file=tmp_path / "missing.env", environ={})
 
 
+def _version(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d+)\.(\d+)\.\d+(?:[-+.].*)?", text)
+    assert match, f"not a MongoDB version string: {text!r}"
+    return int(match[1]), int(match[2])
+
+
 def test_server_info_and_features(mongo_server, mongo_client) -> None:
+    """What `doctor` reports about the server in use is what that server is and can do."""
     info = db.server_info(mongo_client, mongo_server.uri, features=True)
-    assert info.version and info.version[0].isdigit()
-    assert info.features is not None
+    assert info.uri == db.mask_uri(mongo_server.uri)
+    features = info.features
+    assert features is not None
+    assert all(type(v) is bool for v in dataclasses.asdict(features).values()), features
+    version = _version(info.version)
+    hello = mongo_client.admin.command("hello")
+    if not os.environ.get("MIGRATOR_TEST_MONGO_URI"):
+        # The fixture started a mongod on PATH (a single-node replica set), else the engine.
+        assert info.kind == ("MongoDB" if shutil.which("mongod") else embedded.KIND)
+    if info.kind == embedded.KIND:
+        # The pinned engine (embedded.ENGINE_PACKAGES) answers as MongoDB 7.0.0 and accepts
+        # transactions, snapshot sessions and $collStats (README, "The embedded default").
+        assert hello.get("gitVersion") == "mongoeco"
+        assert info.version == "7.0.0"
+        assert features == db.Features(transactions=True, snapshot_reads=True, coll_stats=True)
+    else:
+        assert info.kind in ("MongoDB", "FerretDB"), info.kind
+        assert hello.get("gitVersion") != "mongoeco"
+    if info.kind == "MongoDB":
+        # What MongoDB documents: transactions on a replica set (4.0+) or through mongos
+        # (4.2+), snapshot reads on either from 5.0, $collStats everywhere (3.4+).
+        mongos = hello.get("msg") == "isdbgrid"
+        replicated = mongos or "setName" in hello
+        assert features == db.Features(
+            transactions=replicated and version >= ((4, 2) if mongos else (4, 0)),
+            snapshot_reads=replicated and version >= (5, 0),
+            coll_stats=True,
+        ), (info.version, hello.get("setName"), hello.get("msg"))
     assert not [
         n for n in mongo_client.list_database_names() if n.startswith(scratch.SCRATCH_PREFIX)
     ]
@@ -70,10 +108,13 @@ def test_doctor_unreachable_fails_fast() -> None:
     assert "hunter2" not in result.output and "***" in result.output
 
 
-def test_doctor_against_server(mongo_server) -> None:
+def test_doctor_against_server(mongo_server, mongo_client) -> None:
     result = CliRunner().invoke(main, ["doctor", "--mongo-uri", mongo_server.uri, "--json"])
     assert result.exit_code == 0, result.output
-    assert '"features"' in result.output
+    legacy = json.loads(result.stdout)["legacy"]
+    info = db.server_info(mongo_client, mongo_server.uri, features=True)
+    assert (legacy["kind"], legacy["version"], legacy["uri"]) == (info.kind, info.version, info.uri)
+    assert legacy["features"] == dataclasses.asdict(info.features)
 
 
 def test_bad_uri_is_usage_error() -> None:

@@ -7,23 +7,21 @@ LibreChat B's quirks, and deliberately wrong gateways are caught.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import fnmatch
 import math
-import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from bson import ObjectId, json_util
-from pymongo import MongoClient
 from pymongo.database import Database
-from support import both_paths, outcome
+from support import Twins, both_paths, outcome
 
 from migrator.compare.rules import Rules
 from migrator.gateway import DbGateway
 from migrator.gateway.repository import utcnow
-from migrator.seed import seed
+from migrator.gateway.variants import GATEWAYS
 from migrator.services import catalog
 from migrator.services import files as files_svc
 from migrator.services import transactions as tx_svc
@@ -78,18 +76,20 @@ def non_empty(result: tuple[str, Any]) -> bool:
     return kind == "value" and value not in (None, [], {}, 0)
 
 
-def run_write(op: Operation, twins: tuple[Database, Database], gateway: Any = None) -> list:
+def run_write(
+    op: Operation, twins: tuple[Database, Database], gateway: type[DbGateway] = DbGateway
+) -> list:
     """Sample from the legacy twin before any write, then apply every input to both twins
-    (legacy on [0], gateway on [1]); returns rows of
+    (legacy on [0], ``op.gateway`` through ``gateway`` on [1]); returns rows of
     (args, legacy outcome, gateway outcome, state0, state1, state0 before the write)."""
     legacy_db, gateway_db = twins
-    gw = DbGateway(gateway_db)
+    gw = gateway(gateway_db)
     inputs = list(op.sample(Sampler(legacy_db, 6, seed=5)))
     rows = []
     for args in inputs:
         before = footprint_state(legacy_db, op, args)
         legacy = outcome(op.legacy, legacy_db, **copy.deepcopy(args))
-        result = outcome(gateway or op.gateway, gw, **copy.deepcopy(args))
+        result = outcome(op.gateway, gw, **copy.deepcopy(args))
         rows.append(
             (
                 args,
@@ -153,13 +153,13 @@ WRITE_ORDER = {
 
 
 @pytest.mark.parametrize("area", sorted(WRITE_ORDER))
-def test_write_paths_leave_same_state(twin_dbs: tuple[Database, Database], area: str) -> None:
+def test_write_paths_leave_same_state(twin_dbs: Twins, area: str) -> None:
     names = WRITE_ORDER[area]
     assert set(names) == {n for n in WRITES if OPS[n].area == area}
-    legacy_db, gateway_db = twin_dbs
+    legacy_db, gateway_db = twins = twin_dbs()
     for name in names:
         op = OPS[name]
-        rows = run_write(op, twin_dbs)
+        rows = run_write(op, twins)
         assert len(rows) >= 3, name
         for args, legacy, gateway, state0, state1, _ in rows:
             assert legacy == gateway, (name, args)
@@ -350,13 +350,6 @@ def test_wrong_read_gateway_disagrees(seeded_db: Database, name: str, wrong: Any
     assert differ, f"the wrong {name} gateway was not caught"
 
 
-def wrong_increment_usage(gw: DbGateway, *, file_id: str, inc: int = 1) -> Any:
-    """Loses the $inc (only the TTL fields are dropped)."""
-    return gw.get_repository("File").find_one_and_update(
-        {"file_id": file_id}, {"$unset": {"expiresAt": "", "temp_file_id": ""}}
-    )
-
-
 def wrong_create_transaction(gw: DbGateway, *, data: dict) -> Any:
     """Lets the balance go below zero (no clamp) — an atomic $inc instead of B's loop."""
     tx_data = {k: v for k, v in data.items() if k not in ("balance", "transactions")}
@@ -378,24 +371,20 @@ def wrong_create_transaction(gw: DbGateway, *, data: dict) -> Any:
     }
 
 
-@pytest.fixture
-def small_twins(mongo_client: MongoClient) -> Iterator[tuple[Database, Database]]:
-    """Like conftest's twin_dbs, with 4 users: enough to catch a wrong write, and cheaper."""
-    names = [f"migrator_test_small_twin_{uuid.uuid4().hex[:8]}" for _ in range(2)]
-    dbs = (mongo_client[names[0]], mongo_client[names[1]])
-    for database in dbs:
-        seed(database, users=4, seed=11)
-    yield dbs
-    for name in names:
-        mongo_client.drop_database(name)
-
-
-def test_wrong_write_gateways_disagree(small_twins: tuple[Database, Database]) -> None:
-    """Each wrong write is caught by its return value or by the state it leaves."""
-    for name, wrong in (
-        ("files.increment_usage", wrong_increment_usage),
-        ("transactions.create_transaction", wrong_create_transaction),
+def test_wrong_write_gateways_disagree(twin_dbs: Twins) -> None:
+    """Each wrong write is caught by its return value or by the state it leaves: the shared
+    `lost-inc` variant (files.increment_usage never increments `usage`) and a create_transaction
+    without the clamp."""
+    twins = twin_dbs()
+    for op, gateway in (
+        (OPS["files.increment_usage"], GATEWAYS["lost-inc"]),
+        (
+            dataclasses.replace(
+                OPS["transactions.create_transaction"], gateway=wrong_create_transaction
+            ),
+            DbGateway,
+        ),
     ):
-        rows = run_write(OPS[name], small_twins, gateway=wrong)
+        rows = run_write(op, twins, gateway)
         caught = [args for args, lv, gv, s0, s1, _ in rows if lv != gv or s0 != s1]
-        assert caught, f"the wrong {name} gateway was not caught"
+        assert caught, f"the wrong {op.name} gateway was not caught"

@@ -76,6 +76,9 @@ def test_env_file_is_reported_and_never_edited(mongo_server, seeded_db, tmp_path
         '[verify]\nops = ["auth.count_*"]\nsamples = 2\nwrites = false\n'
         '[counts]\ncollections = ["users"]\nhistory = ""\n'
         '[bench]\nops = ["auth.count_users"]\npairs = 20\nwarmup = 2\n'
+        # Only a gateway 1 ms slower per call, or one adding round trips, fails this gate:
+        # the built-in gateway cannot, whatever the machine's load.
+        "min_us = 1000.0\n"
     )
     result = CliRunner().invoke(
         main,
@@ -91,7 +94,8 @@ def test_env_file_is_reported_and_never_edited(mongo_server, seeded_db, tmp_path
             str(tmp_path / "out"),
         ],
     )
-    assert result.exit_code in (0, 1), result.output
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("preflight: GO\n"), result.output
     assert "USE_DB_GATEWAY is currently 'false' (not changed)" in result.output
     assert env.read_text() == text
 

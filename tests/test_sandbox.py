@@ -13,8 +13,11 @@ from pymongo import MongoClient, ReturnDocument, monitoring
 
 from migrator import services, settings
 from migrator.cli import main
+from migrator.gateway import DbGateway
 from migrator.gateway.repository import utcnow
+from migrator.gateway.variants import GATEWAYS
 from migrator.guard import WriteRefused, read_only
+from migrator.paths import GatewayPath
 from migrator.scratch import SCRATCH_PREFIX
 from migrator.services.base import Sampler
 from migrator.verify import sandbox, verify
@@ -53,22 +56,22 @@ def test_every_write_agrees_and_the_source_is_untouched(
     assert "sandbox" in result.environment["write_method"]
 
 
-def _run_variant(mongo_client, source, name, wrong):
-    op = dataclasses.replace(services.catalog()[name], gateway=wrong)
+def _run_variant(mongo_client, source, name, wrong=None, gateway=DbGateway):
+    """The write ``name`` verified in sandboxes, its gateway side replaced by the function
+    ``wrong`` (the built-in gateway's repositories underneath) or run through ``gateway``."""
+    op = services.catalog()[name]
+    if wrong is not None:
+        op = dataclasses.replace(op, gateway=wrong)
     guarded = read_only(source)
     inputs = list(op.sample(Sampler(guarded, 3, seed=5)))
     with sandbox.sandboxes(mongo_client, sandbox.new_run_id()) as boxes:
-        return sandbox.run_writes(op, inputs, guarded, boxes)
+        return sandbox.run_writes(op, inputs, guarded, boxes, GatewayPath(boxes[1], gateway))
 
 
 def test_lost_inc_is_caught(mongo_client, seeded_db) -> None:
-    def lost_inc(gw, *, file_id, inc=1):
-        repo = gw.get_repository("File")
-        return repo.find_one_and_update(
-            {"file_id": file_id}, {"$unset": {"expiresAt": "", "temp_file_id": ""}}
-        )
-
-    result = _run_variant(mongo_client, seeded_db, "files.increment_usage", lost_inc)
+    result = _run_variant(
+        mongo_client, seeded_db, "files.increment_usage", gateway=GATEWAYS["lost-inc"]
+    )
     assert not result.passed
     assert result.fields["usage"] >= 1
     assert any(k.startswith("return: ") for k in result.kinds)

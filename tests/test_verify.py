@@ -31,7 +31,7 @@ def test_identical_databases_pass(mongo_server, seeded_db) -> None:
 
 
 def test_injected_differences_are_reported_with_type_key_and_path(mongo_server, twin_dbs) -> None:
-    source, target = twin_dbs
+    source, target = twin_dbs()
     user = source.users.find_one(
         {"email": {"$regex": "^[a-z]"}, "name": {"$exists": True}}, sort=[("_id", 1)]
     )
@@ -256,7 +256,7 @@ def test_injected_data_differences_across_areas(mongo_server, twin_dbs) -> None:
     right type, on the operations that read that data, with the document's key and field."""
     from datetime import timedelta
 
-    source, target = twin_dbs
+    source, target = twin_dbs()
     convo = source.conversations.find_one(
         {"expiredAt": None, "isArchived": False}, sort=[("_id", 1)]
     )

@@ -39,18 +39,30 @@ class _LostIncFiles(FileRepository):
         )
 
 
-class FaultyDemoGateway(DbGateway):
-    FAULTS: ClassVar[dict[str, type]] = {
-        "User": _CaseSensitiveUsers,
-        "Message": _SlowMessages,
-        "File": _LostIncFiles,
-    }
+class _FaultyRepositories(DbGateway):
+    """The built-in gateway with some repositories swapped for wrong ones (``FAULTS``)."""
+
+    FAULTS: ClassVar[dict[str, type]] = {}
 
     def get_repository(self, name: str) -> Any:
         cls = self.FAULTS.get(name)
         if cls is None:
             return super().get_repository(name)
         return cls(self.adapter.collection(cls.collection_name), self._session)
+
+
+class FaultyDemoGateway(_FaultyRepositories):
+    FAULTS: ClassVar[dict[str, type]] = {
+        "User": _CaseSensitiveUsers,
+        "Message": _SlowMessages,
+        "File": _LostIncFiles,
+    }
+
+
+class LostIncGateway(_FaultyRepositories):
+    """Bug: files.increment_usage never increments `usage` (faulty-demo's File bug alone)."""
+
+    FAULTS: ClassVar[dict[str, type]] = {"File": _LostIncFiles}
 
 
 def _sort_items(sort: Sort) -> list[tuple[str, int]]:
@@ -131,6 +143,7 @@ GATEWAYS: dict[str, type[DbGateway]] = {
     "cap-100": Cap100Gateway,
     "no-temp-filter": NoTempFilterGateway,
     "descending": DescendingGateway,
+    "lost-inc": LostIncGateway,
 }
 # The single-bug variants: each must make `verify` fail on a freshly seeded database.
 BUG_VARIANTS: tuple[str, ...] = (
