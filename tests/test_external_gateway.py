@@ -63,7 +63,7 @@ if NODE is None:
     )
 if not (NODE_DIR / "node_modules" / "mongodb").is_dir():
     pytest.skip(
-        "examples/node-gateway/node_modules is missing: run `npm ci` there (.ci/run does)",
+        "examples/node-gateway/node_modules is missing and npm could not install it (conftest.py)",
         allow_module_level=True,
     )
 
