@@ -599,7 +599,7 @@ def demo(users: int, data_dir: str, out: str) -> None:
     _preflight_summary(result.faulty, "run 2, faulty-demo gateway (a demonstration)")
     click.echo(
         "The second run is a demonstration: its gateway is broken on purpose (a "
-        "case-sensitive email lookup, a lost $inc, a 400 µs slower message load)."
+        "case-sensitive email lookup, a lost $inc, a 3 ms slower message load)."
     )
     sys.exit(0 if result.clean.go and not result.faulty.go else 1)
 

@@ -24,9 +24,9 @@ The config (``migrator.toml``) is validated on load; every key is optional:
     settle_minutes = 10
     history = "reports/counts-history.jsonl"   # or "mongodb", or "" for none
 
-    [bench]
+    [bench]                # the inputs are verify's (same samples, sampled once)
     ops = ["*"]
-    pairs = 100
+    pairs = 100            # or seconds = 0.5: a time budget per series instead
     warmup = 10
     warn_pct = 5.0
     fail_pct = 10.0
@@ -46,6 +46,7 @@ from migrator import report
 from migrator.errors import ConfigError
 from migrator.inputs import read_text
 from migrator.paths import BUILTIN, GatewayChoice
+from migrator.sampling import SampledInputs
 from migrator.settings import Settings
 
 SCHEMA_VERSION = 1
@@ -76,6 +77,7 @@ SCHEMA: dict[str, dict[str, tuple[Any, Any]]] = {
     "bench": {
         "ops": (list, ["*"]),
         "pairs": (int, 100),
+        "seconds": ((int, float), None),
         "warmup": (int, 10),
         "warn_pct": ((int, float), 5.0),
         "fail_pct": ((int, float), 10.0),
@@ -125,6 +127,8 @@ def load_config(path: str | Path | None) -> dict[str, dict[str, Any]]:
         _check_globs(out[section]["ops"], f"--config: [{section}] ops")
     if out["verify"]["samples"] < 1 or out["bench"]["pairs"] < 1:
         raise ConfigError("--config: [verify] samples and [bench] pairs must be at least 1")
+    if out["bench"]["seconds"] is not None and not out["bench"]["seconds"] > 0:
+        raise ConfigError("--config: [bench] seconds must be a positive number")
     if out["verify"]["require"] not in ("all", "offered"):
         raise ConfigError(
             f'--config: [verify] require must be "all" or "offered", '
@@ -209,9 +213,11 @@ def preflight(
     *,
     gateway: GatewayChoice | None = None,
     formats: tuple[str, ...] = ("md", "json", "junit"),
+    sampled: SampledInputs | None = None,
     progress: Callable[[str, int, int | None], None] | None = None,
 ) -> PreflightResult:
-    """Run the three checks, write their reports and the consolidated one."""
+    """Run the three checks, write their reports and the consolidated one. Verify and bench
+    share their sampled inputs (``sampled``: with other runs on the same source too)."""
     from migrator.bench import bench
     from migrator.bench import report as bench_report
     from migrator.bench.gate import Thresholds
@@ -223,6 +229,7 @@ def preflight(
     gateway = gateway or GatewayChoice()
     out_dir = report.prepare_out_dir(out_dir)
     result = PreflightResult(started=datetime.now(UTC), settings=cfg.describe(), gateway=gateway)
+    sampled = sampled or SampledInputs()
     v = config["verify"]
     result.verify = verify(
         cfg,
@@ -234,6 +241,7 @@ def preflight(
         require=v["require"],
         legacy=v["legacy"],
         gateway=gateway,
+        sampled=sampled,
         progress=progress,
     )
     result.reports["verify"] = verify_report.write(result.verify, out_dir, formats)
@@ -254,10 +262,13 @@ def preflight(
     result.bench = bench(
         cfg,
         ops=b["ops"],
-        pairs=b["pairs"],
+        pairs=None if b["seconds"] is not None else b["pairs"],
+        seconds=b["seconds"],
         warmup=b["warmup"],
+        samples=v["samples"],
         gateway=gateway,
         thresholds=thresholds,
+        sampled=sampled,
         progress=progress,
     )
     result.reports["bench"] = bench_report.write(

@@ -27,7 +27,7 @@ from migrator.bench.measure import Budget, CommandMeter, OpMeasurement, Series
 from migrator.bench.result import SCHEMA_VERSION, BenchResult
 from migrator.errors import ConfigError, stops_early
 from migrator.paths import ExternalPath, GatewayChoice, Paths, open_paths
-from migrator.services.base import Sampler
+from migrator.sampling import SampledInputs
 from migrator.settings import Settings
 
 DEFAULT_PAIRS = 300
@@ -72,6 +72,7 @@ def bench(
     gc_policy: str = "between-pairs",
     thresholds: Thresholds | None = None,
     resamples: int = RESAMPLES,
+    sampled: SampledInputs | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
 ) -> BenchResult:
@@ -140,7 +141,7 @@ def bench(
         result = BenchResult(started=started, environment=environment, options=options)
         if base is not None:
             result.baseline = {k: v for k, v in base.items() if k != "ops"}
-        now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        sampled = sampled or SampledInputs()
         with stops_early(result):
             for op in selected:
                 if stop is not None and stop.is_set():
@@ -158,7 +159,7 @@ def bench(
                 if progress is not None:
                     progress(f"{op.name} sampling inputs", 0, None)
                 s0 = time.perf_counter()
-                inputs = list(op.sample(Sampler(source, samples, seed=seed, now=now)))
+                inputs = sampled.of(op, source, samples, seed)
                 m.sample_seconds = time.perf_counter() - s0
                 m.inputs = len(inputs)
                 if not inputs:

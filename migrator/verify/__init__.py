@@ -17,7 +17,8 @@ from migrator.compare.rules import Rules, load_rules
 from migrator.errors import ConfigError, stops_early
 from migrator.paths import GatewayChoice, Paths, open_paths
 from migrator.replay import read_replay  # re-exported: migrator.verify.read_replay
-from migrator.services.base import Args, Operation, Sampler
+from migrator.sampling import SampledInputs
+from migrator.services.base import Args, Operation
 from migrator.settings import Settings
 from migrator.verify.result import REQUIRE, SCHEMA_VERSION, OpResult, VerifyResult, to_json
 from migrator.verify.runner import RunOptions, run_operation
@@ -48,11 +49,13 @@ def verify(
     writes: bool = False,
     require: str = "all",
     legacy: str = "oracle",
+    sampled: SampledInputs | None = None,
     progress: Callable[[str, int, int | None], None] | None = None,
     stop: threading.Event | None = None,
 ) -> VerifyResult:
     """Run the selected operations through both paths on sampled (or replayed) inputs: reads
-    always, writes too with ``writes`` (in scratch sandboxes, through the same gateway)."""
+    always, writes too with ``writes`` (in scratch sandboxes, through the same gateway).
+    ``sampled`` shares the sampled inputs with other jobs of the same run."""
     if samples is not None and samples < 1:
         raise ConfigError(f"--samples must be a positive integer or `all`, got {samples}")
     if timeout_ms < 1:
@@ -113,7 +116,7 @@ def verify(
             calibrate=calibrate,
             seed=seed,
         )
-        now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        sampled = sampled or SampledInputs()
         with stops_early(result):
             for op in selected:
                 why = paths.why_not(op)
@@ -123,7 +126,7 @@ def verify(
                 if replayed is not None:
                     inputs = replayed.get(op.name, [])
                 else:
-                    inputs = list(op.sample(Sampler(paths.source, samples, seed=seed, now=now)))
+                    inputs = sampled.of(op, paths.source, samples, seed)
                 total = len(inputs)
                 report = (
                     (lambda n, name=op.name, t=total: progress(name, n, t)) if progress else None
@@ -156,7 +159,9 @@ def verify(
                         else ""
                     )
                 )
-                _run_writes(result, write_ops, paths, samples, seed, now, progress, stop, replayed)
+                _run_writes(
+                    result, write_ops, paths, samples, seed, sampled, progress, stop, replayed
+                )
     result.seconds = time.perf_counter() - t0
     return result
 
@@ -167,7 +172,7 @@ def _run_writes(
     paths: Paths,
     samples: int | None,
     seed: int,
-    now: datetime,
+    sampled: SampledInputs,
     progress: Any,
     stop: threading.Event | None,
     replayed: dict[str, list[Args]] | None = None,
@@ -194,7 +199,7 @@ def _run_writes(
             if replayed is not None:
                 inputs = replayed.get(op.name, [])
             else:
-                inputs = list(op.sample(Sampler(paths.source, n, seed=seed, now=now)))
+                inputs = sampled.of(op, paths.source, n, seed)
             total = len(inputs)
             report = (lambda k, name=op.name, t=total: progress(name, k, t)) if progress else None
             done = sandbox.run_writes(

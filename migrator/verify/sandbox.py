@@ -1,8 +1,8 @@
-"""Write operations verified in sandboxes: the documents an input can touch (its declared
-footprint, plus a few bystanders an unscoped write would hit) are copied from the source into two
-scratch databases the tool owns; the legacy path writes to one, the gateway path to the other;
-then the return values and the resulting states are compared. The source is only ever read,
-through the read-only guard.
+"""Write operations verified in sandboxes: the documents an operation's inputs can touch (their
+declared footprints, plus a few bystanders an unscoped write would hit) are copied once from the
+source into two scratch databases the tool owns; for each input the legacy path writes to one,
+the gateway path to the other, the return values and the resulting states are compared, and both
+sandboxes are put back by difference. The source is only ever read, through the read-only guard.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import bson
 from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
@@ -65,58 +66,96 @@ def sandboxes(client: MongoClient, run: str) -> Iterator[tuple[Database, Databas
                 client.drop_database(name)
 
 
-def _copy(
-    source: Database,
-    targets: tuple[Database, ...],
-    footprint: dict[str, dict],
-    bystanders: dict[str, list[dict]] | None = None,
-) -> set:
-    """Reset the footprint collections in both sandboxes to the source's documents, plus a
-    few bystanders. ``bystanders`` caches each collection's candidates across inputs: read
-    once, not once per input (the per-input query scanned the whole collection)."""
-    cache = {} if bystanders is None else bystanders
-    copied: set = set()
+class Snapshot:
+    """The documents of a sandbox, by collection and ``_id``, with their exact BSON."""
+
+    def __init__(self, docs: dict[str, list[dict]] | None = None) -> None:
+        self.docs = {coll: {d["_id"]: d for d in rows} for coll, rows in (docs or {}).items()}
+        self.raw = {c: {i: bson.encode(d) for i, d in m.items()} for c, m in self.docs.items()}
+
+    def holds(self, coll: str, _id: Any) -> bool:
+        return _id in self.docs.get(coll, {})
+
+    def differing(self, other: Snapshot) -> set[tuple[str, Any]]:
+        """(collection, _id) of every document that is not the same in both."""
+        out: set[tuple[str, Any]] = set()
+        for coll in self.raw.keys() | other.raw.keys():
+            mine, theirs = self.raw.get(coll, {}), other.raw.get(coll, {})
+            out.update(
+                (coll, i) for i in mine.keys() | theirs.keys() if mine.get(i) != theirs.get(i)
+            )
+        return out
+
+    def listed(self, keep: set[tuple[str, Any]]) -> dict[str, list[dict]]:
+        """The documents of ``keep`` by collection (every collection ``keep`` names, so a
+        side that holds none of them shows its documents missing, not the collection)."""
+        out: dict[str, list[dict]] = {coll: [] for coll, _ in sorted(keep, key=lambda k: k[0])}
+        for coll, rows in out.items():
+            rows.extend(d for i, d in self.docs.get(coll, {}).items() if (coll, i) in keep)
+        return out
+
+
+def baseline_for(
+    source: Database, footprint: dict[str, dict], bystanders: dict[str, list[dict]]
+) -> Snapshot:
+    """What one input needs: its footprint's documents in the source, plus a few bystanders
+    per collection (``bystanders`` caches each collection's candidates across inputs)."""
+    docs: dict[str, list[dict]] = {}
     for coll, query in footprint.items():
-        docs = list(source[coll].find(query))
-        ids = {d["_id"] for d in docs}
-        if coll not in cache:
-            cache[coll] = list(source[coll].find({}).sort("_id", 1).limit(4 * BYSTANDERS))
-        others = [d for d in cache[coll] if d["_id"] not in ids][:BYSTANDERS]
-        if len(others) < BYSTANDERS and len(cache[coll]) == 4 * BYSTANDERS:
+        found = list(source[coll].find(query))
+        ids = {d["_id"] for d in found}
+        if coll not in bystanders:
+            bystanders[coll] = list(source[coll].find({}).sort("_id", 1).limit(4 * BYSTANDERS))
+        others = [d for d in bystanders[coll] if d["_id"] not in ids][:BYSTANDERS]
+        if len(others) < BYSTANDERS and len(bystanders[coll]) == 4 * BYSTANDERS:
             # The footprint swallowed most candidates: ask the server (rare).
             others = list(
                 source[coll].find({"_id": {"$nin": list(ids)}}).sort("_id", 1).limit(BYSTANDERS)
             )
-        docs += others
-        copied.update((coll, d["_id"]) for d in docs)
-        for target in targets:
-            target[coll].delete_many({})
-            if docs:
-                target[coll].insert_many(docs)
-    return copied
+        docs[coll] = found + others
+    return Snapshot(docs)
 
 
-def _clear(targets: tuple[Database, ...]) -> None:
-    for target in targets:
-        for coll in target.list_collection_names():
+def settle(db: Database, current: Snapshot, target: Snapshot) -> None:
+    """Turn a sandbox holding ``current`` into one holding ``target``, touching only the
+    documents that differ (one delete and one insert per collection at most)."""
+    by_coll: dict[str, list[Any]] = {}
+    for coll, _id in current.differing(target):
+        by_coll.setdefault(coll, []).append(_id)
+    for coll, ids in sorted(by_coll.items()):
+        gone = [i for i in ids if current.holds(coll, i)]
+        if gone:
+            db[coll].delete_many({"_id": {"$in": gone}})
+        wanted = [target.docs[coll][i] for i in ids if target.holds(coll, i)]
+        if wanted:
+            db[coll].insert_many(wanted)
+
+
+def read_state(db: Database, expected: Snapshot) -> Snapshot:
+    """Everything a sandbox holds: a find per collection ``expected`` has documents in, and
+    one aggregate over all the others (empty unless a write created documents there; on the
+    embedded engine a round trip is cheap and each document read is not)."""
+    names = [n for n in db.list_collection_names() if n != META]
+    docs = {coll: list(db[coll].find({}).sort("_id", 1)) for coll in names if coll in expected.docs}
+    rest = sorted(n for n in names if n not in expected.docs)
+    if rest:
+
+        def tagged(name: str) -> list[dict]:
+            return [{"$sort": {"_id": 1}}, {"$replaceWith": {"c": name, "d": "$$ROOT"}}]
+
+        pipeline = tagged(rest[0]) + [
+            {"$unionWith": {"coll": n, "pipeline": tagged(n)}} for n in rest[1:]
+        ]
+        for row in db[rest[0]].aggregate(pipeline):
+            docs.setdefault(row["c"], []).append(row["d"])
+    return Snapshot({c: rows for c, rows in docs.items() if rows})
+
+
+def empty(boxes: tuple[Database, ...]) -> None:
+    for box in boxes:
+        for coll in box.list_collection_names():
             if coll != META:
-                target[coll].delete_many({})
-
-
-def state(db: Database, copied: set, since: datetime) -> dict[str, list[dict]]:
-    """Every document of the sandbox, new ones with their generated ``_id`` masked."""
-    out: dict[str, list[dict]] = {}
-    for coll in sorted(db.list_collection_names()):
-        if coll == META:
-            continue
-        docs = []
-        for doc in db[coll].find({}).sort("_id", 1):
-            if (coll, doc["_id"]) not in copied:
-                doc["_id"] = FRESH
-            docs.append(doc)
-        if docs:
-            out[coll] = docs
-    return out
+                box[coll].delete_many({})
 
 
 def fresh(value: Any, since: datetime, paths: tuple[str, ...], path: str = "") -> Any:
@@ -159,35 +198,49 @@ def verify_write(
     boxes: tuple[Database, Database],
     gateway: Any = None,
     legacy: Any = None,
-    bystanders: dict[str, list[dict]] | None = None,
-) -> tuple[Verdict, Any]:
-    """One input of one write: copy, run both, compare return values and resulting states.
+) -> tuple[Verdict, tuple[Observation, Observation]]:
+    """One input of one write (see ``run_writes``); the sandboxes are emptied first."""
+    empty(boxes)
+    [(_, verdict, observed)] = _each_input(
+        op, [args], source, boxes, _paths(boxes, gateway, legacy)
+    )
+    return verdict, observed
 
-    ``gateway`` is the gateway path writing to ``boxes[1]`` (anything with ``call(op,
-    args)``: the built-in gateway over it, or an external process connected to it); default:
-    the built-in gateway."""
+
+def _paths(boxes: tuple[Database, Database], gateway: Any, legacy: Any) -> tuple[Any, Any]:
+    """The built-in paths over the sandboxes, unless given (e.g. external processes)."""
     from migrator.paths import GatewayPath, LegacyPath
 
-    gateway = gateway or GatewayPath(boxes[1])
-    legacy = legacy or LegacyPath(boxes[0])
-    _clear(boxes)
-    copied = _copy(source, boxes, op.footprint(source, args) if op.footprint else {}, bystanders)
+    return legacy or LegacyPath(boxes[0]), gateway or GatewayPath(boxes[1])
+
+
+def _run_one(
+    op: Operation,
+    args: Args,
+    boxes: tuple[Database, Database],
+    baseline: Snapshot,
+    paths: tuple[Any, Any],
+) -> tuple[Verdict, tuple[Observation, Observation], list[Snapshot]]:
+    """Run both paths on sandboxes holding ``baseline``; compare return values and resulting
+    states. Only documents a path changed are compared: the others are the baseline on both
+    sides."""
+    legacy, gateway = paths
     since = utcnow()
     legacy_obs = _observe(lambda: legacy.call(op, args))
     gw = _observe(lambda: gateway.call(op, args))
-    time_paths = TIME_FIELDS
+    rules = _state_rules(op.rules)
     returned = compare(
-        _fresh_obs(legacy_obs, since, time_paths),
-        _fresh_obs(gw, since, time_paths),
-        _state_rules(op.rules),
+        _fresh_obs(legacy_obs, since, TIME_FIELDS), _fresh_obs(gw, since, TIME_FIELDS), rules
     )
     diffs = [
         Difference(f"return: {d.kind}", d.path, d.legacy, d.gateway, d.doc)
         for d in returned.differences
     ]
-    rules = _state_rules(op.rules)
-    left = normalize(fresh(state(boxes[0], copied, since), since, time_paths), rules)
-    right = normalize(fresh(state(boxes[1], copied, since), since, time_paths), rules)
+    states = [read_state(box, baseline) for box in boxes]
+    touched = states[0].differing(baseline) | states[1].differing(baseline)
+    left, right = (
+        normalize(fresh(_masked(s, touched, baseline), since, TIME_FIELDS), rules) for s in states
+    )
     for d in differences(left, right):
         kind = {
             "document missing": "document only in legacy's state after the write",
@@ -201,7 +254,15 @@ def verify_write(
         status = MISMATCH
     else:
         status = returned.status
-    return Verdict(status, diffs, returned.rules_applied), (legacy_obs, gw)
+    return Verdict(status, diffs, returned.rules_applied), (legacy_obs, gw), states
+
+
+def _masked(state: Snapshot, keep: set, baseline: Snapshot) -> dict[str, list[dict]]:
+    """The documents of ``keep`` in a state, those the write created with their ``_id`` masked."""
+    return {
+        coll: [d if baseline.holds(coll, d["_id"]) else {**d, "_id": FRESH} for d in docs]
+        for coll, docs in state.listed(keep).items()
+    }
 
 
 def _observe(fn: Callable[[], Any]) -> Observation:
@@ -227,6 +288,32 @@ def _fresh_obs(obs: Observation, since: datetime, paths: tuple[str, ...]) -> Obs
     return Observation(value=fresh(value, since, paths), wall_ns=obs.wall_ns)
 
 
+def _each_input(
+    op: Operation,
+    inputs: list[Args],
+    source: Database,
+    boxes: tuple[Database, Database],
+    paths: tuple[Any, Any],
+) -> Iterator[tuple[Args, Verdict, tuple[Observation, Observation]]]:
+    """Both sandboxes start empty; for each input they are brought to its baseline by
+    difference from what they hold (the bystanders stay, a write touches a few documents), so
+    copying costs what changed, not what is there. They are left empty."""
+    bystanders: dict[str, list[dict]] = {}
+    held = [Snapshot(), Snapshot()]
+    try:
+        for args in inputs:
+            footprint = op.footprint(source, args) if op.footprint else {}
+            baseline = baseline_for(source, footprint, bystanders)
+            for box, current in zip(boxes, held, strict=True):
+                settle(box, current, baseline)
+            verdict, observed, held = _run_one(op, args, boxes, baseline, paths)
+            yield args, verdict, observed
+    finally:
+        for box, current in zip(boxes, held, strict=True):
+            with contextlib.suppress(PyMongoError):  # a lost server: the sandbox is dropped
+                settle(box, current, Snapshot())
+
+
 def run_writes(
     op: Operation,
     inputs: list[Args],
@@ -237,20 +324,20 @@ def run_writes(
     legacy: Any = None,
     progress: Callable[[int], None] | None = None,
 ) -> OpResult:
+    """Every input of one write, in the two (empty) sandboxes ``boxes``."""
     result = OpResult(op.name, op.kind)
     t0 = time.perf_counter()
-    copy_ns = 0
-    bystanders: dict[str, list[dict]] = {}
-    for done, args in enumerate(inputs, 1):
-        c0 = time.perf_counter_ns()
-        verdict, (leg, gw) = verify_write(op, args, source, boxes, gateway, legacy, bystanders)
-        copy_ns += time.perf_counter_ns() - c0 - leg.wall_ns - gw.wall_ns
-        result.record(args, leg, gw, verdict)
-        if progress:
-            progress(done)
-        if stop is not None and stop.is_set():
-            break
+    paths_ns = 0
+    runs = _each_input(op, inputs, source, boxes, _paths(boxes, gateway, legacy))
+    with contextlib.closing(runs):
+        for done, (args, verdict, (leg, gw)) in enumerate(runs, 1):
+            paths_ns += leg.wall_ns + gw.wall_ns
+            result.record(args, leg, gw, verdict)
+            if progress:
+                progress(done)
+            if stop is not None and stop.is_set():
+                break
     result.seconds = time.perf_counter() - t0
-    result.sandbox_seconds = copy_ns / 1e9
+    result.sandbox_seconds = result.seconds - paths_ns / 1e9
     result.judge_coverage()
     return result
