@@ -16,6 +16,7 @@ from migrator.bench import bench
 from migrator.counts import counts
 from migrator.paths import GatewayChoice
 from migrator.preflight import load_config, preflight
+from migrator.sampling import SampledInputs
 from migrator.services import catalog
 from migrator.verify import verify
 
@@ -170,7 +171,8 @@ def _preflight_config(**verify: object) -> dict:
 def test_preflight_with_a_gateway_that_omits_operations(mongo_server, seeded_db, tmp_path) -> None:
     cfg = _cfg(mongo_server, seeded_db)
     partial = GatewayChoice.of(cmd=_cmd(PARTIAL))
-    strict = preflight(cfg, _preflight_config(), tmp_path / "all", gateway=partial)
+    sampled = SampledInputs()  # both runs judge the same inputs
+    strict = preflight(cfg, _preflight_config(), tmp_path / "all", gateway=partial, sampled=sampled)
     assert not strict.go
     missing = [op.name for op in strict.verify.unverified]
     assert missing and all(not op.offered for op in strict.verify.unverified)
@@ -178,7 +180,11 @@ def test_preflight_with_a_gateway_that_omits_operations(mongo_server, seeded_db,
     assert "NO-GO" in head.splitlines()[0]
     assert all(name in head for name in missing)
     lenient = preflight(
-        cfg, _preflight_config(require="offered"), tmp_path / "offered", gateway=partial
+        cfg,
+        _preflight_config(require="offered"),
+        tmp_path / "offered",
+        gateway=partial,
+        sampled=sampled,
     )
     assert lenient.go, lenient.reasons
     assert all(name in lenient.verify.coverage() for name in missing)
