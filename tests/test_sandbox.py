@@ -196,9 +196,9 @@ def _dead_pid() -> int:
 def test_settle_turns_a_sandbox_into_any_other_by_difference(mongo_client) -> None:
     box = mongo_client[f"{SCRATCH_PREFIX}{os.getpid()}xsettle_legacy"]
     try:
-        a = sandbox.Snapshot({"files": [{"_id": 1, "n": 1}, {"_id": 2, "n": 2}]})
-        b = sandbox.Snapshot({"files": [{"_id": 2, "n": 3}], "tokens": [{"_id": "t"}]})
-        sandbox.settle(box, sandbox.Snapshot(), a)
+        a = sandbox.Contents({"files": [{"_id": 1, "n": 1}, {"_id": 2, "n": 2}]})
+        b = sandbox.Contents({"files": [{"_id": 2, "n": 3}], "tokens": [{"_id": "t"}]})
+        sandbox.settle(box, sandbox.Contents(), a)
         assert sandbox.read_state(box, a).raw == a.raw
         assert a.differing(b) == {("files", 1), ("files", 2), ("tokens", "t")}
         sandbox.settle(box, a, b)
@@ -219,7 +219,7 @@ def test_each_input_sees_only_its_baseline(mongo_client, seeded_db) -> None:
         inputs = list(op.sample(Sampler(guarded, 3, seed=5)))
         with sandbox.sandboxes(mongo_client, sandbox.new_run_id()) as boxes:
             together = sandbox.run_writes(op, inputs, guarded, boxes)
-            assert all(sandbox.read_state(b, sandbox.Snapshot()).docs == {} for b in boxes)
+            assert all(sandbox.read_state(b, sandbox.Contents()).docs == {} for b in boxes)
             alone = [sandbox.verify_write(op, args, guarded, boxes)[0] for args in inputs]
         assert together.inputs == len(inputs) >= 2
         assert together.passed, (name, dict(together.kinds))

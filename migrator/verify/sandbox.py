@@ -66,7 +66,7 @@ def sandboxes(client: MongoClient, run: str) -> Iterator[tuple[Database, Databas
                 client.drop_database(name)
 
 
-class Snapshot:
+class Contents:
     """The documents of a sandbox, by collection and ``_id``, with their exact BSON."""
 
     def __init__(self, docs: dict[str, list[dict]] | None = None) -> None:
@@ -76,7 +76,7 @@ class Snapshot:
     def holds(self, coll: str, _id: Any) -> bool:
         return _id in self.docs.get(coll, {})
 
-    def differing(self, other: Snapshot) -> set[tuple[str, Any]]:
+    def differing(self, other: Contents) -> set[tuple[str, Any]]:
         """(collection, _id) of every document that is not the same in both."""
         out: set[tuple[str, Any]] = set()
         for coll in self.raw.keys() | other.raw.keys():
@@ -97,7 +97,7 @@ class Snapshot:
 
 def baseline_for(
     source: Database, footprint: dict[str, dict], bystanders: dict[str, list[dict]]
-) -> Snapshot:
+) -> Contents:
     """What one input needs: its footprint's documents in the source, plus a few bystanders
     per collection (``bystanders`` caches each collection's candidates across inputs)."""
     docs: dict[str, list[dict]] = {}
@@ -113,10 +113,10 @@ def baseline_for(
                 source[coll].find({"_id": {"$nin": list(ids)}}).sort("_id", 1).limit(BYSTANDERS)
             )
         docs[coll] = found + others
-    return Snapshot(docs)
+    return Contents(docs)
 
 
-def settle(db: Database, current: Snapshot, target: Snapshot) -> None:
+def settle(db: Database, current: Contents, target: Contents) -> None:
     """Turn a sandbox holding ``current`` into one holding ``target``, touching only the
     documents that differ (one delete and one insert per collection at most)."""
     by_coll: dict[str, list[Any]] = {}
@@ -131,7 +131,7 @@ def settle(db: Database, current: Snapshot, target: Snapshot) -> None:
             db[coll].insert_many(wanted)
 
 
-def read_state(db: Database, expected: Snapshot) -> Snapshot:
+def read_state(db: Database, expected: Contents) -> Contents:
     """Everything a sandbox holds: a find per collection ``expected`` has documents in, and
     one aggregate over all the others (empty unless a write created documents there; on the
     embedded engine a round trip is cheap and each document read is not)."""
@@ -148,7 +148,7 @@ def read_state(db: Database, expected: Snapshot) -> Snapshot:
         ]
         for row in db[rest[0]].aggregate(pipeline):
             docs.setdefault(row["c"], []).append(row["d"])
-    return Snapshot({c: rows for c, rows in docs.items() if rows})
+    return Contents({c: rows for c, rows in docs.items() if rows})
 
 
 def empty(boxes: tuple[Database, ...]) -> None:
@@ -218,9 +218,9 @@ def _run_one(
     op: Operation,
     args: Args,
     boxes: tuple[Database, Database],
-    baseline: Snapshot,
+    baseline: Contents,
     paths: tuple[Any, Any],
-) -> tuple[Verdict, tuple[Observation, Observation], list[Snapshot]]:
+) -> tuple[Verdict, tuple[Observation, Observation], list[Contents]]:
     """Run both paths on sandboxes holding ``baseline``; compare return values and resulting
     states. Only documents a path changed are compared: the others are the baseline on both
     sides."""
@@ -257,7 +257,7 @@ def _run_one(
     return Verdict(status, diffs, returned.rules_applied), (legacy_obs, gw), states
 
 
-def _masked(state: Snapshot, keep: set, baseline: Snapshot) -> dict[str, list[dict]]:
+def _masked(state: Contents, keep: set, baseline: Contents) -> dict[str, list[dict]]:
     """The documents of ``keep`` in a state, those the write created with their ``_id`` masked."""
     return {
         coll: [d if baseline.holds(coll, d["_id"]) else {**d, "_id": FRESH} for d in docs]
@@ -299,7 +299,7 @@ def _each_input(
     difference from what they hold (the bystanders stay, a write touches a few documents), so
     copying costs what changed, not what is there. They are left empty."""
     bystanders: dict[str, list[dict]] = {}
-    held = [Snapshot(), Snapshot()]
+    held = [Contents(), Contents()]
     try:
         for args in inputs:
             footprint = op.footprint(source, args) if op.footprint else {}
@@ -311,7 +311,7 @@ def _each_input(
     finally:
         for box, current in zip(boxes, held, strict=True):
             with contextlib.suppress(PyMongoError):  # a lost server: the sandbox is dropped
-                settle(box, current, Snapshot())
+                settle(box, current, Contents())
 
 
 def run_writes(
