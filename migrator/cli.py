@@ -17,12 +17,10 @@ from click.core import ParameterSource
 from pymongo.errors import PyMongoError
 
 from migrator import __version__, db, embedded, settings
-from migrator.bench.measure import GC_POLICIES
+from migrator.choices import GC_POLICIES, LEGACY_CHOICES, REQUIRE
 from migrator.errors import CannotRun, ConfigError, MigratorError
-from migrator.paths import LEGACY_CHOICES
 from migrator.progress import Progress
 from migrator.secrets import mask_text
-from migrator.verify.result import REQUIRE
 
 # An interrupted run (Ctrl-C, SIGTERM) could not run to the end: partial reports, exit 3.
 INTERRUPTED = CannotRun.exit_code
@@ -133,7 +131,7 @@ def _settings(kw: dict[str, Any]) -> settings.Settings:
 
 def gateway_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The gateway under test, chosen once per run and used by every job (one of three)."""
-    from migrator.gateway.variants import GATEWAYS
+    from migrator.choices import GATEWAY_VARIANTS as GATEWAYS
 
     opts = [
         click.option(

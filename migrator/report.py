@@ -13,9 +13,6 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from bson import json_util
-from tabulate import tabulate
-
 from migrator.errors import ConfigError
 from migrator.secrets import mask_text
 
@@ -82,11 +79,15 @@ def write_set(
 
 def show(value: Any, limit: int = EXAMPLE_CHARS) -> str:
     """A value as compact relaxed Extended JSON, cut to ``limit`` characters."""
+    from bson import json_util  # here, not at the top: the command line checks --format first
+
     text = json_util.dumps(value, json_options=json_util.RELAXED_JSON_OPTIONS)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def md_table(rows: list[list[Any]], headers: list[str]) -> str:
+    from tabulate import tabulate
+
     return tabulate(rows, headers=headers, tablefmt="github")
 
 
