@@ -11,10 +11,12 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 from migrator.errors import ConfigError
 from migrator.secrets import mask_text
+
+# bson, tabulate and xml.sax (which loads urllib) are imported where they are used: the command
+# line imports this module to check --format and --out before it loads any job.
 
 FORMATS = ("md", "json", "junit")
 EXAMPLE_CHARS = 600
@@ -79,7 +81,7 @@ def write_set(
 
 def show(value: Any, limit: int = EXAMPLE_CHARS) -> str:
     """A value as compact relaxed Extended JSON, cut to ``limit`` characters."""
-    from bson import json_util  # here, not at the top: the command line checks --format first
+    from bson import json_util
 
     text = json_util.dumps(value, json_options=json_util.RELAXED_JSON_OPTIONS)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -93,6 +95,8 @@ def md_table(rows: list[list[Any]], headers: list[str]) -> str:
 
 def junit(suite: str, cases: list[tuple[str, float, str | None, str | None]]) -> str:
     """cases: (name, seconds, failure message or None, skipped reason or None)."""
+    from xml.sax.saxutils import escape, quoteattr
+
     failures = sum(1 for c in cases if c[2])
     skipped = sum(1 for c in cases if c[3])
     lines = [
