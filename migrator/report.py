@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,7 +43,7 @@ def parse_formats(value: str) -> tuple[str, ...]:
 
 
 # This process's run id: report names stay unique when runs start in the same second.
-RUN_ID = uuid.uuid4().hex[:6]
+RUN_ID = os.urandom(3).hex()
 _issued: set[str] = set()
 
 
