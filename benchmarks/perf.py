@@ -5,11 +5,14 @@ same script measures this tree and, with ``--against REV``, an older revision si
     python benchmarks/perf.py --against 2cb741a     # ... and that revision, before/after
     python benchmarks/perf.py --sizes 50,200 --skip demo
 
-Figures (each a median where repeated): CLI start (`--help`, a usage error); `migrator demo`
-wall time; `verify --samples 20` reads at each size (total, and the per-call cost of the
-legacy path, which is the engine's); write inputs per second in sandboxes; in `verify
---samples all`, the tool's own share of the time and what `--concurrency 2` buys. Datasets are
-seeded into a fresh embedded engine per tree, started by that tree's own launcher.
+    python benchmarks/perf.py --against main --skip demo,reads,writes,overhead   # CLI only
+
+Figures (each a median where repeated): CLI start (`--help`, `verify --help`, a usage error;
+10 runs each, with the load average); `migrator demo` wall time; `verify --samples 20` reads at
+each size (total, and the per-call cost of the legacy path, which is the engine's); write inputs
+per second in sandboxes; in `verify --samples all`, the tool's own share of the time and what
+`--concurrency 2` buys. Datasets are seeded into a fresh embedded engine per tree, started by
+that tree's own launcher.
 Nothing here is a test: it prints a table, and ``--json`` writes the raw figures.
 """
 
@@ -30,13 +33,15 @@ ROOT = Path(__file__).resolve().parents[1]
 READ_OPS = ["auth.*", "conversations.*", "messages.*", "files.*"]
 
 
-def run(tree: Path, args: list[str], *, check: bool = True) -> tuple[float, str]:
+def run(
+    tree: Path, args: list[str], *, check: bool = True, cwd: Path | None = None
+) -> tuple[float, str]:
     """``python -m migrator ARGS`` with ``tree``'s package first on the path: (seconds, out)."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     t0 = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "migrator", *args],
-        cwd=tree,
+        cwd=cwd or tree,
         env=env,
         capture_output=True,
         text=True,
@@ -52,10 +57,23 @@ def report_json(out: Path) -> dict:
     return json.loads(path.read_text())
 
 
+CLI_RUNS = 10
+
+
 def cli_start(tree: Path) -> dict:
-    helps = [run(tree, ["--help"])[0] for _ in range(5)]
-    usage = [run(tree, ["verify", "--samples", "-1"], check=False)[0] for _ in range(5)]
-    return {"help_s": statistics.median(helps), "usage_error_s": statistics.median(usage)}
+    """Median wall time of `--help`, a command's `--help` and a usage error (exit 2), each run
+    CLI_RUNS times, with the load average when measured (the figures are upper bounds)."""
+    figures: dict = {"load_average_1m": os.getloadavg()[0]}
+    for key, args in (
+        ("help_s", ["--help"]),
+        ("command_help_s", ["verify", "--help"]),
+        ("usage_error_s", ["verify", "--samples", "-3"]),
+    ):
+        with tempfile.TemporaryDirectory() as tmp:  # a usage error may leave ./reports behind
+            runs = [run(tree, args, check=False, cwd=Path(tmp))[0] for _ in range(CLI_RUNS)]
+        figures[key] = statistics.median(runs)
+    figures["load_average_1m_after"] = os.getloadavg()[0]
+    return figures
 
 
 def demo(tree: Path) -> dict:
@@ -129,6 +147,8 @@ def measure(tree: Path, sizes: list[int], skip: set[str]) -> dict:
         figures["cli"] = cli_start(tree)
     if "demo" not in skip:
         figures["demo"] = demo(tree)
+    if {"reads", "writes", "overhead"} <= skip:
+        return figures  # nothing needs a server
     with tempfile.TemporaryDirectory(prefix="migrator-bench-") as data:
         uri = server(tree, Path(data))
         try:
@@ -160,7 +180,9 @@ def table(results: dict[str, dict]) -> str:
         rows.append(f"| {label} | " + " | ".join(cells) + " |")
 
     row("`migrator --help` (s)", lambda f: f["cli"]["help_s"])
-    row("usage error (s)", lambda f: f["cli"]["usage_error_s"])
+    row("`migrator verify --help` (s)", lambda f: f["cli"]["command_help_s"])
+    row("usage error `verify --samples -3` (s)", lambda f: f["cli"]["usage_error_s"])
+    row("  load average (1 min) then", lambda f: f["cli"]["load_average_1m"])
     row("`migrator demo` (s)", lambda f: f["demo"]["seconds"])
     sizes = sorted(
         {int(k.split("_")[1]) for f in results.values() for k in f if k.startswith("reads_")}

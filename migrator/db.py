@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import pymongo
 from pymongo import MongoClient
@@ -28,26 +27,11 @@ from pymongo.errors import ConfigurationError, OperationFailure, PyMongoError
 from migrator import embedded, secrets
 from migrator.errors import CannotRun, ConfigError
 from migrator.scratch import claim, scratch_name
+from migrator.settings import Settings, mask_uri
 
-DEFAULT_DB = "LibreChat"
 CONNECT_TIMEOUT_MS = 5_000
 # The embedded engine serves one command at a time; long commands must not trip heartbeats.
 EMBEDDED_OPTIONS = {"connectTimeoutMS": 120_000, "socketTimeoutMS": 120_000}
-
-
-def mask_uri(uri: str | None) -> str:
-    """The URI with its password and secret options masked (``migrator.secrets``)."""
-    if not uri:
-        return "(embedded default)"
-    return secrets.mask_uri(uri)
-
-
-def db_name_from_uri(uri: str | None) -> str | None:
-    """The database named in the URI's path, if any (``mongodb://h/LibreChat`` → LibreChat)."""
-    if not uri:
-        return None
-    path = urlsplit(uri).path.lstrip("/")
-    return unquote(path) or None
 
 
 @dataclass(frozen=True)
@@ -115,6 +99,19 @@ def server(
         yield srv
     finally:
         srv.close()
+
+
+@contextlib.contextmanager
+def connected(cfg: Settings) -> Iterator[MongoClient]:
+    """A client of the legacy server (found or started as :func:`server` does), checked with a
+    ping, closed afterwards (and the server stopped, if this call started it)."""
+    with server(cfg.mongo_uri, data_dir=cfg.data_dir) as srv:
+        client = srv.client()
+        try:
+            ping(client, srv.uri)
+            yield client
+        finally:
+            client.close()
 
 
 def _is_embedded(client: MongoClient) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from migrator import db, embedded, settings
-from migrator.paths import GatewayChoice
+from migrator.choices import GatewayChoice
 from migrator.preflight import PreflightResult, load_config, preflight
 from migrator.sampling import SampledInputs
 

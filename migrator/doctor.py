@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from migrator import db
-from migrator.paths import GatewayChoice
+from migrator.choices import GatewayChoice
 from migrator.settings import Settings
 
 

@@ -27,6 +27,7 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from migrator import db
+from migrator.choices import BUILTIN, LEGACY_CHOICES, LIBRECHAT, ORACLE, GatewayChoice
 from migrator.errors import ConfigError, ServerLost, server_lost
 from migrator.gateway import DbGateway
 from migrator.gateway.external import ExternalGateway
@@ -34,76 +35,8 @@ from migrator.guard import read_only
 from migrator.services.base import Args, Operation
 from migrator.settings import Settings
 
-BUILTIN = "builtin"
-ORACLE, LIBRECHAT = "oracle", "librechat"
-LEGACY_CHOICES = (ORACLE, LIBRECHAT)
 HEALTH_TIMEOUT_S = 3.0
 ProgressLine = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class GatewayChoice:
-    """Which gateway is under test: exactly one of a built-in variant, a command, a checkout."""
-
-    variant: str = BUILTIN
-    cmd: str | None = None
-    librechat: str | None = None
-    # Library callers (tests) may pass their own gateway class; named after its class.
-    custom: Callable[[Database], DbGateway] | None = None
-
-    @classmethod
-    def built_in(cls, factory: Callable[[Database], DbGateway]) -> GatewayChoice:
-        """A gateway class of the caller's own (a subclass of the built-in gateway)."""
-        return cls(variant=getattr(factory, "__qualname__", repr(factory)), custom=factory)
-
-    @classmethod
-    def of(
-        cls, variant: str | None = None, cmd: str | None = None, librechat: str | None = None
-    ) -> GatewayChoice:
-        given = [
-            f"--{flag}"
-            for flag, value in (
-                ("gateway", variant if variant not in (None, BUILTIN) else None),
-                ("gateway-cmd", cmd),
-                ("librechat", librechat),
-            )
-            if value
-        ]
-        if len(given) > 1:
-            raise ConfigError(f"choose one gateway under test: {' and '.join(given)} both given")
-        if cmd is not None and not cmd.strip():
-            raise ConfigError("--gateway-cmd is empty")
-        if variant not in (None, BUILTIN):
-            from migrator.gateway.variants import gateway_class
-
-            gateway_class(variant)  # an unknown name is a usage error now, not mid-run
-        return cls(variant or BUILTIN, cmd or None, librechat or None)
-
-    @property
-    def external(self) -> bool:
-        return bool(self.cmd or self.librechat)
-
-    @property
-    def demo_variant(self) -> bool:
-        return not self.external and self.custom is None and self.variant != BUILTIN
-
-    def factory(self) -> Callable[[Database], DbGateway]:
-        if self.custom is not None:
-            return self.custom
-        from migrator.gateway.variants import gateway_class
-
-        return gateway_class(self.variant)
-
-    def describe(self) -> str:
-        if self.librechat:
-            return f"LibreChat checkout {self.librechat} (its own db-gateway, migrator's adapter)"
-        if self.cmd:
-            return f"external process `{self.cmd}`"
-        if self.variant == BUILTIN:
-            return "built-in Python gateway"
-        if self.custom is not None:
-            return f"built-in gateway class `{self.variant}`"
-        return f"built-in variant `{self.variant}` (deliberately wrong: a demonstration)"
 
 
 class LegacyPath:

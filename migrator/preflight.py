@@ -43,9 +43,9 @@ from pathlib import Path
 from typing import Any
 
 from migrator import report
+from migrator.choices import BUILTIN, GatewayChoice
 from migrator.errors import ConfigError
 from migrator.inputs import read_text
-from migrator.paths import BUILTIN, GatewayChoice
 from migrator.sampling import SampledInputs
 from migrator.settings import Settings
 

@@ -6,18 +6,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
-
-from bson import json_util
-from tabulate import tabulate
 
 from migrator.errors import ConfigError
 from migrator.secrets import mask_text
+
+# bson, tabulate and xml.sax (which loads urllib) are imported where they are used: the command
+# line imports this module to check --format and --out before it loads any job.
 
 FORMATS = ("md", "json", "junit")
 EXAMPLE_CHARS = 600
@@ -45,7 +43,7 @@ def parse_formats(value: str) -> tuple[str, ...]:
 
 
 # This process's run id: report names stay unique when runs start in the same second.
-RUN_ID = uuid.uuid4().hex[:6]
+RUN_ID = os.urandom(3).hex()
 _issued: set[str] = set()
 
 
@@ -82,16 +80,22 @@ def write_set(
 
 def show(value: Any, limit: int = EXAMPLE_CHARS) -> str:
     """A value as compact relaxed Extended JSON, cut to ``limit`` characters."""
+    from bson import json_util
+
     text = json_util.dumps(value, json_options=json_util.RELAXED_JSON_OPTIONS)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def md_table(rows: list[list[Any]], headers: list[str]) -> str:
+    from tabulate import tabulate
+
     return tabulate(rows, headers=headers, tablefmt="github")
 
 
 def junit(suite: str, cases: list[tuple[str, float, str | None, str | None]]) -> str:
     """cases: (name, seconds, failure message or None, skipped reason or None)."""
+    from xml.sax.saxutils import escape, quoteattr
+
     failures = sum(1 for c in cases if c[2])
     skipped = sum(1 for c in cases if c[3])
     lines = [

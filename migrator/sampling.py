@@ -11,10 +11,12 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from pymongo.database import Database
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
-from migrator.services.base import Args, Operation, Sampler
+    from migrator.services.base import Args, Operation
 
 
 def _now() -> datetime:
@@ -31,6 +33,8 @@ class SampledInputs:
     def of(self, op: Operation, source: Database, n: int | None, seed: int) -> list[Args]:
         key = (source.name, op.name, n, seed)
         if key not in self._memo:
+            from migrator.services.base import Sampler
+
             self._memo[key] = list(op.sample(Sampler(source, n, seed=seed, now=self.now)))
         return copy.deepcopy(self._memo[key])  # a path may mutate its arguments
 

@@ -6,14 +6,32 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
-from migrator.db import DEFAULT_DB, db_name_from_uri, mask_uri
+from migrator import secrets
 from migrator.errors import ConfigError
 from migrator.inputs import read_text
+
+DEFAULT_DB = "LibreChat"
 
 _ENV_KEY = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*=[ \t]*")
 _INLINE_COMMENT = re.compile(r"\s#")
 URI_EXPECTED = "expected a mongodb:// or mongodb+srv:// URI"
+
+
+def mask_uri(uri: str | None) -> str:
+    """The URI with its password and secret options masked (``migrator.secrets``)."""
+    if not uri:
+        return "(embedded default)"
+    return secrets.mask_uri(uri)
+
+
+def db_name_from_uri(uri: str | None) -> str | None:
+    """The database named in the URI's path, if any (``mongodb://h/LibreChat`` → LibreChat)."""
+    if not uri:
+        return None
+    path = urlsplit(uri).path.lstrip("/")
+    return unquote(path) or None
 
 
 @dataclass(frozen=True)

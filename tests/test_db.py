@@ -74,7 +74,7 @@ def test_server_info_and_features(mongo_server, mongo_client) -> None:
         # The fixture started a mongod on PATH (a single-node replica set), else the engine.
         assert info.kind == ("MongoDB" if shutil.which("mongod") else embedded.KIND)
     if info.kind == embedded.KIND:
-        # The pinned engine (embedded.ENGINE_PACKAGES) answers as MongoDB 7.0.0 and accepts
+        # The pinned engine (embedded.engine_packages()) answers as MongoDB 7.0.0 and accepts
         # transactions, snapshot sessions and $collStats (README, "The embedded default").
         assert hello.get("gitVersion") == "mongoeco"
         assert info.version == "7.0.0"

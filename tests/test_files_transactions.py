@@ -18,10 +18,10 @@ from bson import ObjectId, json_util
 from pymongo.database import Database
 from support import Twins, both_paths, outcome
 
+from migrator.choices import gateway_class
 from migrator.compare.rules import Rules
 from migrator.gateway import DbGateway
 from migrator.gateway.repository import utcnow
-from migrator.gateway.variants import GATEWAYS
 from migrator.services import catalog
 from migrator.services import files as files_svc
 from migrator.services import transactions as tx_svc
@@ -377,7 +377,7 @@ def test_wrong_write_gateways_disagree(twin_dbs: Twins) -> None:
     without the clamp."""
     twins = twin_dbs()
     for op, gateway in (
-        (OPS["files.increment_usage"], GATEWAYS["lost-inc"]),
+        (OPS["files.increment_usage"], gateway_class("lost-inc")),
         (
             dataclasses.replace(
                 OPS["transactions.create_transaction"], gateway=wrong_create_transaction

@@ -1,12 +1,20 @@
 """The code base keeps its shape: no import cycle between migrator's modules (function-level
-imports included), and the compare engine depends on nothing else of migrator."""
+imports included), the compare engine depends on nothing else of migrator, and the command line
+starts without the heavy libraries (a command loads its job when it runs)."""
 
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "migrator"
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "migrator"
+HEAVY = ("pymongo", "bson", "numpy", "scipy", "pandas", "matplotlib", "deepdiff")
 
 
 def _modules() -> dict[str, Path]:
@@ -71,3 +79,53 @@ def test_the_compare_engine_depends_on_nothing_else_of_migrator() -> None:
         if name.startswith("migrator.compare"):
             outside = {d for d in deps if not d.startswith("migrator.compare")}
             assert outside <= {"migrator.errors", "migrator.inputs"}, (name, outside)
+
+
+def _heavy_loaded(*args: str, cwd: Path = ROOT) -> list[str]:
+    """The heavy libraries ``python -X importtime ARGS`` imports (it lists every import)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+    )
+    imported = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert imported, done.stderr  # -X importtime listed the imports
+    return [name for name in HEAVY if name in imported]
+
+
+def test_importing_the_command_line_loads_no_heavy_library() -> None:
+    assert _heavy_loaded("-c", "import migrator.cli") == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["verify", "--help"],
+        ["bench", "--help"],
+        ["server", "start", "--help"],
+        ["verify", "--samples", "-3"],
+        ["bench", "--pairs", "0"],
+        ["verify", "--gateway", "no-such-variant"],
+        ["counts", "--format", "xml"],
+    ],
+)
+def test_help_and_usage_errors_load_no_heavy_library(args: list[str], tmp_path: Path) -> None:
+    # tmp_path: a usage error may leave an empty ./reports behind
+    assert _heavy_loaded("-m", "migrator", *args, cwd=tmp_path) == []
+
+
+def test_every_gateway_name_is_a_gateway_class() -> None:
+    from migrator.choices import GATEWAY_VARIANTS, gateway_class
+    from migrator.gateway import DbGateway
+    from migrator.gateway.variants import BUG_VARIANTS
+
+    for name in GATEWAY_VARIANTS:
+        assert issubclass(gateway_class(name), DbGateway), name
+    assert set(BUG_VARIANTS) <= set(GATEWAY_VARIANTS)

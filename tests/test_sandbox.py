@@ -13,10 +13,11 @@ from click.testing import CliRunner
 from pymongo import MongoClient, ReturnDocument, monitoring
 
 from migrator import services, settings
+from migrator.choices import gateway_class
+from migrator.clean import clean
 from migrator.cli import main
 from migrator.gateway import DbGateway
 from migrator.gateway.repository import utcnow
-from migrator.gateway.variants import GATEWAYS
 from migrator.guard import WriteRefused, read_only
 from migrator.paths import GatewayPath
 from migrator.scratch import SCRATCH_PREFIX
@@ -71,7 +72,7 @@ def _run_variant(mongo_client, source, name, wrong=None, gateway=DbGateway):
 
 def test_lost_inc_is_caught(mongo_client, seeded_db) -> None:
     result = _run_variant(
-        mongo_client, seeded_db, "files.increment_usage", gateway=GATEWAYS["lost-inc"]
+        mongo_client, seeded_db, "files.increment_usage", gateway=gateway_class("lost-inc")
     )
     assert not result.passed
     assert result.fields["usage"] >= 1
@@ -178,6 +179,28 @@ def test_leftover_scratch_databases_are_dropped(mongo_server, mongo_client) -> N
         assert result.exit_code == 0 and live in result.output
         assert not [n for n in mongo_client.list_database_names() if n.startswith(SCRATCH_PREFIX)]
     finally:
+        mongo_client.drop_database(live)
+
+
+def test_clean_is_a_library_function(mongo_server, mongo_client) -> None:
+    """`migrator clean` is clean(): the owner decides, unless forced."""
+    dead = f"{SCRATCH_PREFIX}999999x1_legacy"
+    mongo_client[dead][sandbox.META].insert_one(
+        {"pid": _dead_pid(), "host": platform.node(), "started": utcnow()}
+    )
+    live = f"{SCRATCH_PREFIX}{os.getpid()}xlive1_legacy"
+    mongo_client[live][sandbox.META].insert_one(
+        {"pid": os.getpid(), "host": platform.node(), "started": utcnow()}
+    )
+    cfg = settings.resolve(mongo_uri=mongo_server.uri)
+    try:
+        swept = clean(cfg)
+        assert dead in swept.dropped and live not in swept.dropped
+        assert (live, f"owner pid {os.getpid()} on this host is still running") in swept.spared
+        assert live in clean(cfg, force=True).dropped
+        assert live not in mongo_client.list_database_names()
+    finally:
+        mongo_client.drop_database(dead)
         mongo_client.drop_database(live)
 
 

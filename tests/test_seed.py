@@ -16,12 +16,15 @@ from typing import Any
 
 import pytest
 from bson import ObjectId
+from click.testing import CliRunner
 from pymongo import MongoClient
 from pymongo.database import Database
 
+from migrator import settings
+from migrator.cli import main
 from migrator.errors import ConfigError
 from migrator.model import COLLECTIONS, INDEXES, NO_PARENT, OWNER_FIELDS, SCHEMA_FIELDS, multiplier
-from migrator.seed import HAZARDS, SeedSummary, seed
+from migrator.seed import HAZARDS, SeedSummary, seed, seed_database
 
 USERS = 30
 
@@ -424,3 +427,22 @@ def test_every_hazard_is_present_and_counted(seeded: tuple[Database, SeedSummary
     assert (
         db.messages.count_documents({"conversationId": {"$in": temporary}, "expiredAt": None}) == 0
     )
+
+
+def test_seed_database_seeds_the_database_the_settings_name(mongo_server, mongo_client) -> None:
+    """`migrator seed` is seed_database(): the server and database come from the settings."""
+    name = f"migrator_test_seed_{uuid.uuid4().hex[:8]}"
+    cfg = settings.resolve(mongo_uri=mongo_server.uri, db=name)
+    try:
+        summary = seed_database(cfg, users=2, seed=5)
+        assert summary.database == name and summary.counts["users"] == 2
+        assert mongo_client[name].users.estimated_document_count() == 2
+        with pytest.raises(ConfigError, match="already holds data"):
+            seed_database(cfg, users=2, seed=5)
+        args = ["seed", "--mongo-uri", mongo_server.uri, "--db", name, "--users", "2", "--drop"]
+        run = CliRunner().invoke(main, args)
+        assert run.exit_code == 0, run.output
+        assert run.stdout.startswith(f"Seeded database {name!r}: ")
+        assert "Dropped first: " in run.stdout
+    finally:
+        mongo_client.drop_database(name)

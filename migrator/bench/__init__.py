@@ -25,8 +25,9 @@ from migrator.bench import measure
 from migrator.bench.gate import CONFIDENCE, RESAMPLES, Thresholds
 from migrator.bench.measure import Budget, CommandMeter, OpMeasurement, Series
 from migrator.bench.result import SCHEMA_VERSION, BenchResult
+from migrator.choices import GC_POLICIES, GatewayChoice
 from migrator.errors import ConfigError, stops_early
-from migrator.paths import ExternalPath, GatewayChoice, Paths, open_paths
+from migrator.paths import ExternalPath, Paths, open_paths
 from migrator.sampling import SampledInputs
 from migrator.settings import Settings
 
@@ -51,8 +52,8 @@ def _check(
         raise ConfigError(f"--warmup must be 0 or more calls, got {warmup}")
     if samples < 1:
         raise ConfigError(f"--samples must be a positive integer, got {samples}")
-    if gc_policy not in measure.GC_POLICIES:
-        choices = ", ".join(measure.GC_POLICIES)
+    if gc_policy not in GC_POLICIES:
+        choices = ", ".join(GC_POLICIES)
         raise ConfigError(f"--gc must be one of {choices}, got {gc_policy!r}")
 
 

@@ -42,7 +42,6 @@ from migrator.services.base import Args, Operation
 
 MIN_PAIRS = 20  # a --seconds budget still measures at least this many pairs
 MAX_PAIRS = 100_000  # hard cap for a --seconds budget
-GC_POLICIES = ("between-pairs", "auto")
 GC_EVERY = 16  # pairs between young-generation collections (a full one every 16 of those)
 PROGRESS_EVERY_S = 0.25
 
@@ -425,7 +424,6 @@ def machine() -> dict[str, Any]:
 
 
 __all__ = [
-    "GC_POLICIES",
     "Budget",
     "CommandMeter",
     "OpMeasurement",

@@ -26,6 +26,7 @@ from pymongo import MongoClient
 from pymongo.errors import OperationFailure
 
 from migrator import model
+from migrator.choices import GatewayChoice
 from migrator.counts.history import (
     DEFAULT_HISTORY,
     HISTORY_COLLECTION,
@@ -55,7 +56,7 @@ from migrator.counts.result import (
 from migrator.counts.trend import compute_trend
 from migrator.errors import ConfigError, stops_early
 from migrator.gateway.external import ExternalOperationError
-from migrator.paths import GatewayChoice, open_paths
+from migrator.paths import open_paths
 from migrator.settings import Settings
 
 SNAPSHOT_ERRORS = (239, 246)  # SnapshotTooOld, SnapshotUnavailable

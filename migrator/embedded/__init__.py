@@ -24,12 +24,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pymongo
-
 from migrator.errors import CannotRun, ConfigError
 
 KIND = "mongoeco (embedded)"
-ENGINE_PACKAGES = ("mongoeco==4.11.0", f"pymongo=={pymongo.version}")
 LAUNCHER = Path(__file__).with_name("_serve.py")
 STATE_FILE = "server.json"
 START_TIMEOUT_S = 600  # restoring a large snapshot in-process takes a while
@@ -92,12 +89,20 @@ def _clean_env() -> dict[str, str]:
     return env
 
 
+def engine_packages() -> tuple[str, ...]:
+    """What the engine's venv installs: mongoeco, and this process's pymongo (the launcher
+    patches its wire layer)."""
+    import pymongo  # here: `server status`/`stop` and --help do not need it
+
+    return ("mongoeco==4.11.0", f"pymongo=={pymongo.version}")
+
+
 def engine_venv() -> Path:
     override = os.environ.get("MIGRATOR_ENGINE_VENV")
     if override:
         return Path(override)
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "migrator"
-    tag = hashlib.sha1("\n".join(ENGINE_PACKAGES).encode()).hexdigest()[:10]
+    tag = hashlib.sha1("\n".join(engine_packages()).encode()).hexdigest()[:10]
     return cache / f"engine-{tag}"
 
 
@@ -135,7 +140,7 @@ def _build_engine(venv: Path, python: Path) -> str:
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            *ENGINE_PACKAGES,
+            *engine_packages(),
         ],
     ]
     for step in steps:
@@ -143,7 +148,7 @@ def _build_engine(venv: Path, python: Path) -> str:
         if done.returncode != 0:
             last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
             raise CannotRun(f"could not set up the embedded engine ({' '.join(step[:3])}): {last}")
-    (venv / ".ready").write_text("\n".join(ENGINE_PACKAGES))
+    (venv / ".ready").write_text("\n".join(engine_packages()))
     return str(python)
 
 

@@ -1,14 +1,14 @@
-"""Named gateway variants for `--gateway NAME`: the built-in gateway, a deliberately faulty one
-that shows a new user what a NO-GO looks like (`migrator demo`), and single-bug variants the
-tests use to prove that `verify` catches each order, limit and filter bug the seed is shaped
-to expose. Never use any but `builtin` to judge a real gateway."""
+"""The gateway variants `--gateway NAME` names (registered by name in migrator.choices): the
+built-in gateway, a deliberately faulty one that shows a new user what a NO-GO looks like
+(`migrator demo`), and single-bug variants the tests use to prove that `verify` catches each
+order, limit and filter bug the seed is shaped to expose. Never use any but `builtin` to judge a
+real gateway."""
 
 from __future__ import annotations
 
 import time
 from typing import Any, ClassVar
 
-from migrator.errors import ConfigError
 from migrator.gateway.core import DbGateway
 from migrator.gateway.repositories.auth import UserRepository
 from migrator.gateway.repositories.conversations import ConversationRepository
@@ -135,23 +135,7 @@ class NoTempFilterGateway(_OneBugGateway):
         return query, sort, limit
 
 
-GATEWAYS: dict[str, type[DbGateway]] = {
-    "builtin": DbGateway,
-    "faulty-demo": FaultyDemoGateway,
-    "no-sort": NoSortGateway,
-    "sort-created": SortCreatedGateway,
-    "cap-100": Cap100Gateway,
-    "no-temp-filter": NoTempFilterGateway,
-    "descending": DescendingGateway,
-    "lost-inc": LostIncGateway,
-}
 # The single-bug variants: each must make `verify` fail on a freshly seeded database.
 BUG_VARIANTS: tuple[str, ...] = (
     "no-sort", "sort-created", "cap-100", "no-temp-filter", "descending",
 )  # fmt: skip
-
-
-def gateway_class(name: str) -> type[DbGateway]:
-    if name not in GATEWAYS:
-        raise ConfigError(f"--gateway must be one of {', '.join(GATEWAYS)}, got {name!r}")
-    return GATEWAYS[name]

@@ -16,6 +16,7 @@ from typing import Any
 
 from pymongo.database import Database
 
+from migrator.db import connected
 from migrator.errors import ConfigError
 from migrator.model import COLLECTIONS, HAZARD_MANIFEST, ensure_indexes
 from migrator.seed.chats import Chats
@@ -24,6 +25,7 @@ from migrator.seed.hazards import BY_NAME, HazardCounter, plan_carriers, write_m
 from migrator.seed.ids import Ids
 from migrator.seed.library import Library
 from migrator.seed.users import write_user
+from migrator.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,13 @@ def seed(
         seconds=time.perf_counter() - started,
         dropped=dropped,
     )
+
+
+def seed_database(cfg: Settings, **options: Any) -> SeedSummary:
+    """``migrator seed``: :func:`seed` (same ``options``: users, seed, drop, progress) into the
+    legacy database ``cfg`` names, on the server every command finds or starts."""
+    with connected(cfg) as client:
+        return seed(client[cfg.db], **options)
 
 
 def _write_users(ctx: Ctx, n_users: int) -> list[UserRef]:

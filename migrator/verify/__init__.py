@@ -13,14 +13,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from migrator import services
+from migrator.choices import REQUIRE, GatewayChoice
 from migrator.compare.rules import Rules, load_rules
 from migrator.errors import ConfigError, stops_early
-from migrator.paths import GatewayChoice, Paths, open_paths
+from migrator.paths import Paths, open_paths
 from migrator.replay import read_replay  # re-exported: migrator.verify.read_replay
 from migrator.sampling import SampledInputs
 from migrator.services.base import Args, Operation
 from migrator.settings import Settings
-from migrator.verify.result import REQUIRE, SCHEMA_VERSION, OpResult, VerifyResult, to_json
+from migrator.verify.result import SCHEMA_VERSION, OpResult, VerifyResult, to_json
 from migrator.verify.runner import RunOptions, run_operation
 
 NO_REPLAYED_CALL = "no call of it in the replay"

@@ -18,7 +18,6 @@ from migrator.services.base import Args
 SCHEMA_VERSION = 1
 MAX_EXAMPLES = 3
 MAX_FIELDS = 25
-REQUIRE = ("all", "offered")
 
 
 @dataclass
