@@ -1,20 +1,27 @@
-"""Per-call cost of LibreChat read operations on the embedded engine, at 50 and 800 users.
+"""Per-call cost of LibreChat read operations, and of sampling their inputs, on the embedded
+engine at 50 and 800 users.
 
 Not a test. Seeds ``migrator.seed.seed(db, users=N, seed=1)`` once per N into a named database
-(``bench_u<N>_s1``) of a data folder (default ``.migrator/bench``); the engine writes a snapshot
-on stop, so later runs only restore it. Then, on that one loaded server, it times every read
-operation's legacy function on its sampler's inputs, in two modes, interleaved per operation:
+(``bench_u<N>_s1``, or ``--db-format``) of a data folder (default ``.migrator/bench``); the
+engine writes a snapshot on stop, so later runs only restore it. ``--attach`` uses the server
+already running for that folder (``migrator server start``) and leaves it running. Then, on
+that one loaded server, in two modes interleaved per operation:
 
   before  the launcher's read shortcuts off (SIGUSR1): the engine's own candidate scan
   after   the read shortcuts on (SIGUSR2), as shipped
 
-and checks that both modes return the same results for every input.
+it times each read operation's sampler (drawing all its inputs, as one ``verify`` process
+does: ``_id`` bounds read afresh) and its legacy function on those inputs, and checks that
+both modes draw the same inputs and return the same results for every input.
 
     python3 benchmarks/engine.py [--users 50,800] [--samples 8] [--repeat 3] [--ops 'messages.*']
+    python3 -m migrator server start --data-dir D && \
+        python3 benchmarks/engine.py --data-dir D --attach --db-format 'bench_{users}' --samples 20
 
 Per operation and user count it prints the median over inputs of the per-call wall time and
 of the server's CPU time per call (the engine process's threads, from /proc: robust when other
-processes compete for the cores), and the 800/50 growth of each.
+processes compete for the cores), the sampler's wall and server CPU time per operation, and
+the 800/50 growth of each.
 """
 
 from __future__ import annotations
@@ -36,14 +43,17 @@ from migrator import embedded  # noqa: E402
 from migrator.db import Server  # noqa: E402
 from migrator.seed import seed  # noqa: E402
 from migrator.services import Sampler, select  # noqa: E402
-from migrator.services.base import Args, Operation  # noqa: E402
+from migrator.services.base import _BOUNDS, Args, Operation  # noqa: E402
 
 MODES = {"before": signal.SIGUSR1, "after": signal.SIGUSR2}
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC).replace(tzinfo=None)  # fixed: same inputs
 
 
+DB_FORMAT = {"value": "bench_u{users}_s1"}
+
+
 def db_name(users: int) -> str:
-    return f"bench_u{users}_s1"
+    return DB_FORMAT["value"].format(users=users)
 
 
 def ensure_seeded(client: Any, users: int) -> None:
@@ -92,6 +102,14 @@ def measure(op: Operation, db: Any, inputs: list[Args], repeat: int, pid: int) -
     return statistics.median(walls), statistics.median(cpus), outcomes
 
 
+def sample(op: Operation, db: Any, samples: int, pid: int) -> tuple[list[Args], float, float]:
+    """(inputs, wall ms, server CPU ms) of drawing one operation's inputs in a fresh process."""
+    _BOUNDS.clear()  # a verify run reads each collection's _id bounds once
+    cpu, started = server_cpu_ms(pid), time.perf_counter()
+    inputs = list(op.sample(Sampler(db, samples, seed=1, now=NOW)))
+    return inputs, (time.perf_counter() - started) * 1000, server_cpu_ms(pid) - cpu
+
+
 def set_mode(handle: embedded.Handle, client: Any, mode: str) -> None:
     os.kill(handle.pid, MODES[mode])
     time.sleep(0.2)  # the event loop runs the handler as soon as it wakes
@@ -105,47 +123,57 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--ops", nargs="*", default=["*"])
+    parser.add_argument("--attach", action="store_true", help="use the folder's running server")
+    parser.add_argument("--db-format", default=DB_FORMAT["value"], help="database name per N")
     args = parser.parse_args()
     users = [int(u) for u in args.users.split(",")]
     ops = select(args.ops, kind="read")
+    DB_FORMAT["value"] = args.db_format
 
     started = time.perf_counter()
     embedded.START_TIMEOUT_S = 3600  # restoring 800 users' snapshot takes minutes on 2 cores
-    handle = embedded.start(Path(args.data_dir))
-    say(f"server up in {time.perf_counter() - started:.0f} s (restoring the data folder)")
-    # results[(op, users, mode)] = (wall, cpu); mismatches: inputs whose outcome differs
+    handle = embedded.status(Path(args.data_dir)) if args.attach else None
+    if args.attach and handle is None:
+        raise SystemExit(f"no server running for {args.data_dir}: `migrator server start`")
+    handle = handle or embedded.start(Path(args.data_dir))
+    say(f"server up in {time.perf_counter() - started:.0f} s")
+    # results[(op, users, mode)] = (wall, cpu); sampling[...] the same for drawing the inputs
     results: dict[tuple[str, int, str], tuple[float | None, float | None]] = {}
+    sampling: dict[tuple[str, int, str], tuple[float | None, float | None]] = {}
     mismatches: list[str] = []
     calls = 0
     try:
         client = Server(handle.uri, kind_hint=embedded.KIND).client()
         for n in users:
             ensure_seeded(client, n)
-        inputs: dict[tuple[str, int], list[Args]] = {}
-        set_mode(handle, client, "after")
-        for n in users:
-            for op in ops:
-                sampler = Sampler(client[db_name(n)], args.samples, seed=1, now=NOW)
-                inputs[op.name, n] = list(op.sample(sampler))
-        say(f"sampled inputs in {time.perf_counter() - started:.0f} s")
         for op in ops:
             for n in users:
                 db = client[db_name(n)]
-                seen = {}
+                seen, drawn = {}, {}
                 for mode in MODES:
                     set_mode(handle, client, mode)
-                    got = measure(op, db, inputs[op.name, n], args.repeat, handle.pid)
+                    drawn[mode], *cost = sample(op, db, args.samples, handle.pid)
+                    sampling[op.name, n, mode] = (cost[0], cost[1])
+                inputs = drawn["after"]
+                if drawn["before"] != inputs:
+                    mismatches.append(f"{op.name} @{n} users: the sampler drew other inputs")
+                for mode in MODES:
+                    set_mode(handle, client, mode)
+                    got = measure(op, db, inputs, args.repeat, handle.pid)
                     results[op.name, n, mode] = got[:2]
                     seen[mode] = got[2]
                 calls += len(seen["after"])
                 for i, (a, b) in enumerate(zip(seen["before"], seen["after"], strict=True)):
                     if a != b:
-                        mismatches.append(f"{op.name} @{n} users, input {inputs[op.name, n][i]}")
+                        mismatches.append(f"{op.name} @{n} users, input {inputs[i]}")
             say(f"  {op.name}: done")
+        set_mode(handle, client, "after")
         client.close()
     finally:
-        handle.stop()  # writes the snapshot (seeded data kept for the next run)
-    print_tables(ops, users, results)
+        if not args.attach:
+            handle.stop()  # writes the snapshot (seeded data kept for the next run)
+    print_tables(ops, users, results, "per call (median over inputs)")
+    print_tables(ops, users, sampling, "sampling all of an operation's inputs")
     print(f"\nresults identical before/after: {calls - len(mismatches)} of {calls} calls")
     for line in mismatches:
         print(f"  MISMATCH {line}")
@@ -159,9 +187,9 @@ def growth(lo: float | None, hi: float | None) -> str:
     return "-" if not lo or hi is None else f"{hi / lo:.2f}x"
 
 
-def print_tables(ops: list[Operation], users: list[int], results: dict) -> None:
+def print_tables(ops: list[Operation], users: list[int], results: dict, what: str) -> None:
     lo, hi = users[0], users[-1]
-    for title, col in (("wall ms per call", 0), ("server CPU ms per call", 1)):
+    for title, col in ((f"wall ms, {what}", 0), (f"server CPU ms, {what}", 1)):
         head = ["operation"]
         for mode in MODES:
             head += [f"{mode} {lo}u", f"{mode} {hi}u", f"{mode} {hi}/{lo}"]
@@ -183,7 +211,7 @@ def print_tables(ops: list[Operation], users: list[int], results: dict) -> None:
             total += [fmt(a), fmt(b), growth(a, b)]
         rows.append(total)
         widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-        print(f"\n{title} (median over inputs)\n")
+        print(f"\n{title}\n")
         print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |")
         print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
         for row in rows:

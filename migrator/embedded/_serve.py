@@ -25,7 +25,26 @@ let the engine's matcher, sort and projection run on that superset only, in natu
 results are the same. Only strings, ObjectIds and booleans are hashed: their BSON equality is by
 type and value alone (numbers compare across BSON types, null matches missing, and documents,
 arrays and regexes match structurally, so those queries keep the engine's path), and never
-under a collation. ``MIGRATOR_ENGINE_READ_SHORTCUTS=off`` starts with it off; SIGUSR1 turns it
+under a collation.
+
+A second read fix, the ordered ``_id`` walk (``Engine.scan_find_semantics``): a read sorted by
+``_id`` alone with a limit (``find(...).sort("_id", 1).limit(n)``, ``find_one(sort=...)``, an
+aggregation whose ``$match``/``$sort``/``$skip``/``$limit`` prefix the engine pushes down) makes
+the engine match, then sort, every candidate: a full scan for the sampler's ``_id >= pivot``
+reads. We keep each collection's ObjectId storage keys in a sorted list (built on first use,
+kept in step by the storage setters like the field hashes), bisect to the query's ``_id``
+bounds and walk them in the sort's direction through the engine's own filter, stopping at
+``skip + limit`` matches; the engine then filters, sorts, skips, limits and projects those few.
+A superset from hash buckets narrows the walk too. Exact because ``_id`` values are unique
+and, all being ObjectIds, ordered as the engine sorts them (by their 12 bytes); a collection
+holding another ``_id`` type, a collation, a hint, a text or ``$near`` query keep the engine's
+path.
+
+A third, the wire ``distinct`` command: the engine checks each value against every value kept
+so far (quadratic in the answer); strings, ObjectIds and booleans are checked in a hash instead
+(``_distinct``), other values against the other values as before; never under a collation.
+
+``MIGRATOR_ENGINE_READ_SHORTCUTS=off`` starts with all three read fixes off; SIGUSR1 turns them
 off and SIGUSR2 on at run time, so benchmarks/engine.py compares both on one loaded server.
 """
 
@@ -33,6 +52,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
+import contextvars
 import fcntl
 import json
 import os
@@ -47,13 +68,28 @@ import bson
 from bson import ObjectId
 from bson.code import Code
 from mongoeco import AsyncMongoClient
-from mongoeco.core.bson_ordering import bson_equality_key
+from mongoeco.api._async._database_admin_read_commands import DatabaseAdminReadCommandService
+from mongoeco.core.bson_ordering import bson_engine_key, bson_equality_key
 from mongoeco.core.bson_scalars import BsonInt64
-from mongoeco.core.query_plan import AndCondition, EqualsCondition, InCondition, OrCondition
+from mongoeco.core.collation import normalize_collation
+from mongoeco.core.filtering import QueryEngine
+from mongoeco.core.query_plan import (
+    AndCondition,
+    EqualsCondition,
+    GreaterThanCondition,
+    GreaterThanOrEqualCondition,
+    InCondition,
+    LessThanCondition,
+    LessThanOrEqualCondition,
+    NearCondition,
+    NotCondition,
+    OrCondition,
+)
 from mongoeco.engines import MemoryEngine
 from mongoeco.engines.memory import MemoryCollection, document_in_virtual_index
+from mongoeco.engines.semantic_core import EngineFindSemantics, iter_filtered_documents
 from mongoeco.engines.virtual_indexes import query_can_use_index
-from mongoeco.types import is_object_id_like
+from mongoeco.types import DistinctCommandResult, is_object_id_like
 from mongoeco.wire import AsyncMongoEcoProxyServer
 from mongoeco.wire import _executor_validation as _wire_validation
 from mongoeco.wire import cursors as _wire_cursors
@@ -106,6 +142,13 @@ for _name in ("getMore", "killCursors"):
 SNAPSHOT = "snapshot"
 SYSTEM_DBS = {"admin", "config", "local"}
 SHORTCUTS = {"reads": os.environ.get("MIGRATOR_ENGINE_READ_SHORTCUTS", "on") != "off"}
+# A candidate superset this small against its collection is put in _id order outright (a sort
+# of a few keys); a larger one filters the walk over the collection's order (a set lookup each).
+SORTED_SUPERSET_SHARE = 1 / 8
+# The read whose candidate lookup should walk _id order (set around the scan's first step).
+_ID_WALK: contextvars.ContextVar[EngineFindSemantics | None] = contextvars.ContextVar(
+    "id_walk", default=None
+)
 
 
 def _exact_key(value: object) -> object | None:
@@ -118,18 +161,103 @@ def _exact_key(value: object) -> object | None:
     return None
 
 
-class _FieldHashes:
-    """Hashes of top-level fields of one stored collection, in step with one version of it.
+class _Derived:
+    """What we derive from one stored collection, in step with one version of it: hashes of
+    top-level fields, and its ObjectId storage keys in ``_id`` order.
 
     MemoryCollection keeps its rows in an immutable map whose root every write replaces, so
-    holding that root and comparing identity tells exactly whether the tables are current.
-    Writes through the engine's two storage setters update the tables and the root; any other
-    change (a rollback, a restored snapshot) leaves a stale root, and the tables are rebuilt."""
+    holding that root and comparing identity tells exactly whether these are current. Writes
+    through the engine's two storage setters update them and the root; any other change (a
+    rollback, a restored snapshot) leaves a stale root, and they are rebuilt."""
 
     def __init__(self, coll: MemoryCollection, on_gone: Any) -> None:
         self.ref = weakref.ref(coll, on_gone)
         self.root = coll._values
         self.tables: dict[str, dict[object, set[Any]]] = {}
+        self.ids: list[tuple] | None = None  # sorted ObjectId storage keys; None: not built
+        self.other_ids = 0  # storage keys of any other _id type (the order is then unusable)
+
+    @property
+    def tracked(self) -> bool:
+        return bool(self.tables) or self.ids is not None
+
+    def track_id(self, storage_key: Any, *, present: bool) -> None:
+        """Keep ``ids`` in step with one row stored (present) or deleted."""
+        if not _is_object_id_key(storage_key):
+            self.other_ids += 1 if present else -1
+        elif present:
+            bisect.insort(self.ids, storage_key)
+        else:
+            at = bisect.bisect_left(self.ids, storage_key)
+            if at < len(self.ids) and self.ids[at] == storage_key:
+                del self.ids[at]
+
+
+def _is_object_id_key(storage_key: Any) -> bool:
+    return type(storage_key) is tuple and len(storage_key) == 2 and storage_key[0] == "objectid"
+
+
+def _walk_direction(semantics: EngineFindSemantics) -> int | None:
+    """1 or -1 for a limited read sorted by ``_id`` alone with nothing that makes the engine
+    order or match otherwise (a collation, a hint, a text or ``$near`` query), else None."""
+    sort = semantics.sort
+    if (
+        not sort
+        or len(sort) != 1
+        or sort[0][0] != "_id"
+        or type(sort[0][1]) is not int
+        or sort[0][1] not in (1, -1)
+        or semantics.limit is None
+        or semantics.limit <= 0
+        or semantics.collation is not None
+        or semantics.hint is not None
+        or semantics.text_query is not None
+        or _mentions_near(semantics.query_plan)
+    ):
+        return None
+    return sort[0][1]
+
+
+def _mentions_near(node: object) -> bool:
+    if isinstance(node, NearCondition):
+        return True
+    if isinstance(node, (AndCondition, OrCondition)):
+        return any(_mentions_near(clause) for clause in node.clauses)
+    if isinstance(node, NotCondition):
+        return _mentions_near(node.condition)
+    return False
+
+
+_LOWER = {GreaterThanCondition: False, GreaterThanOrEqualCondition: True}  # inclusive?
+_UPPER = {LessThanCondition: False, LessThanOrEqualCondition: True}
+
+
+def _id_slice(keys: list[tuple], plan: object) -> tuple[int, int]:
+    """The index range of sorted ObjectId storage keys that can satisfy the plan's top-level
+    ``_id`` bounds (ObjectId values only; any other bound is left to the matcher)."""
+    lo, hi = 0, len(keys)
+    for clause in _conjuncts(plan):
+        value = getattr(clause, "value", None)
+        if getattr(clause, "field", None) != "_id" or not is_object_id_like(value):
+            continue
+        key = bson_engine_key(value)  # the engine's storage key of that _id
+        kind = type(clause)
+        if kind in _LOWER or kind is EqualsCondition:
+            inclusive = kind is EqualsCondition or _LOWER[kind]
+            find = bisect.bisect_left if inclusive else bisect.bisect_right
+            lo = max(lo, find(keys, key))
+        if kind in _UPPER or kind is EqualsCondition:
+            inclusive = kind is EqualsCondition or _UPPER[kind]
+            find = bisect.bisect_right if inclusive else bisect.bisect_left
+            hi = min(hi, find(keys, key))
+    return lo, max(lo, hi)
+
+
+def _conjuncts(plan: object) -> list[object]:
+    """The clauses every match satisfies: the plan, or its (nested) $and's clauses."""
+    if isinstance(plan, AndCondition):
+        return [c for clause in plan.clauses for c in _conjuncts(clause)]
+    return [plan]
 
 
 def _field_keys(document: dict, field: str) -> set[object]:
@@ -216,6 +344,11 @@ class Engine(MemoryEngine):
             buckets = self._plan_candidates(ctx, query_plan, build=False)
             if buckets is None:
                 buckets = self._plan_candidates(ctx, query_plan, build=True)
+            walk = _ID_WALK.get()
+            if walk is not None and walk.query_plan is query_plan:
+                walked = self._walk_ids(coll, walk, buckets)
+                if walked is not None:
+                    return walked
             if buckets is not None:
                 keys = buckets[0] if len(buckets) == 1 else set().union(*buckets)
                 limit = kwargs.get("natural_order_limit")
@@ -229,6 +362,61 @@ class Engine(MemoryEngine):
             collation=collation,
             **kwargs,
         )
+
+    # --- reads: the ordered _id walk ----------------------------------------------------------
+
+    def scan_find_semantics(self, db_name, coll_name, semantics, *, context=None):
+        source = super().scan_find_semantics(db_name, coll_name, semantics, context=context)
+        if not SHORTCUTS["reads"] or _walk_direction(semantics) is None:
+            return source
+        return _walking(source, semantics)
+
+    def _walk_ids(
+        self, coll: MemoryCollection, semantics: EngineFindSemantics, buckets: list | None
+    ) -> list[tuple[Any, Any]] | None:
+        """The first ``skip + limit`` rows the engine's filter matches, in the read's ``_id``
+        order: every row the engine's sort could put in its result. None: not exact here."""
+        direction = _walk_direction(semantics)
+        order = self._id_order(coll)
+        if direction is None or order is None:
+            return None
+        keys: Any = order
+        member = None
+        if buckets is not None:
+            superset = buckets[0] if len(buckets) == 1 else set().union(*buckets)
+            if len(superset) <= SORTED_SUPERSET_SHARE * len(order):
+                keys = sorted(k for k in superset if _is_object_id_key(k))
+            else:
+                member = superset.__contains__
+        lo, hi = _id_slice(keys, semantics.query_plan)
+        steps = range(lo, hi) if direction == 1 else range(hi - 1, lo - 1, -1)
+        current: list = [None]
+
+        def rows():
+            for at in steps:
+                key = keys[at]
+                if member is None or member(key):
+                    data = coll.get(key)
+                    if data is not None:
+                        current[0] = (key, data)
+                        yield self._borrow_storage_document(data)
+
+        need = semantics.skip + semantics.limit
+        picked = []
+        for _document in iter_filtered_documents(rows(), semantics):
+            picked.append(current[0])
+            if len(picked) >= need:
+                break
+        return picked
+
+    def _id_order(self, coll: MemoryCollection) -> list[tuple] | None:
+        """This collection's storage keys in _id order if every _id is an ObjectId."""
+        entry = self._derived(coll, create=True)
+        if entry.ids is None:
+            keys = list(coll.keys())
+            entry.ids = sorted(k for k in keys if _is_object_id_key(k))
+            entry.other_ids = len(keys) - len(entry.ids)
+        return entry.ids if entry.other_ids == 0 else None
 
     def _plan_candidates(self, ctx: tuple, node: object, *, build: bool) -> list | None:
         if isinstance(node, (EqualsCondition, InCondition)):
@@ -276,23 +464,27 @@ class Engine(MemoryEngine):
             return None
         return [table[k] for k in keys if k in table]
 
-    def _hash_entry(self, coll: MemoryCollection) -> _FieldHashes | None:
-        """This collection's hashes if they are in step with it."""
-        entry = self.__dict__.get("_field_hashes", {}).get(id(coll))
-        if entry is None or entry.ref() is not coll or entry.root is not coll._values:
+    def _derived(self, coll: MemoryCollection, *, create: bool = False) -> _Derived | None:
+        """What we derived from this collection if it is in step with it; with ``create``, a
+        fresh empty entry otherwise."""
+        derived: dict[int, _Derived] = self.__dict__.setdefault("_derived_by_coll", {})
+        entry = derived.get(id(coll))
+        if entry is not None and entry.ref() is coll and entry.root is coll._values:
+            return entry
+        if not create:
             return None
+        ident = id(coll)
+        entry = derived[ident] = _Derived(coll, lambda _ref: derived.pop(ident, None))
         return entry
 
     def _field_hash(self, coll: MemoryCollection, field: str, *, build: bool) -> dict | None:
         """{equality key: storage keys} of one top-level field, built on first use."""
-        entry = self._hash_entry(coll)
+        entry = self._derived(coll)
         table = None if entry is None else entry.tables.get(field)
         if table is not None or not build:
             return table
         if entry is None:
-            hashes: dict[int, _FieldHashes] = self.__dict__.setdefault("_field_hashes", {})
-            ident = id(coll)
-            entry = hashes[ident] = _FieldHashes(coll, lambda _ref: hashes.pop(ident, None))
+            entry = self._derived(coll, create=True)
         table = {}
         for storage_key, data in coll.items():
             for key in _field_keys(self._borrow_storage_document(data), field):
@@ -307,17 +499,19 @@ class Engine(MemoryEngine):
         self._write_through(collection, storage_key, None)
 
     def _write_through(self, coll, storage_key, document) -> None:
-        """Store (or delete) one row, keeping this collection's field hashes in step."""
-        entry = self._hash_entry(coll) if isinstance(coll, MemoryCollection) else None
-        if entry is not None and entry.tables:
+        """Store (or delete) one row, keeping what we derived from this collection in step."""
+        entry = self._derived(coll) if isinstance(coll, MemoryCollection) else None
+        if entry is not None and entry.tracked:
             old = coll.get(storage_key)
             old_doc = None if old is None else self._borrow_storage_document(old)
         if document is None:
             super()._delete_storage_document_locked(coll, storage_key)
         else:
             super()._set_storage_document_locked(coll, storage_key, document)
-        if entry is None or not entry.tables:
+        if entry is None or not entry.tracked:
             return
+        if entry.ids is not None and (old is None) != (document is None):
+            entry.track_id(storage_key, present=document is not None)
         new_doc = None if document is None else self._borrow_storage_document(document)
         for field, table in entry.tables.items():
             if old_doc is not None:
@@ -331,6 +525,73 @@ class Engine(MemoryEngine):
                 for key in _field_keys(new_doc, field):
                     table.setdefault(key, set()).add(storage_key)
         entry.root = coll._values
+
+
+async def _distinct(self, collection_name, key, operation, *, session=None):
+    """The wire ``distinct`` command, as mongoeco 4.11 runs it, but with the duplicate check
+    in a hash for strings, ObjectIds and booleans (equal only to their own type and value,
+    as ``_exact_key`` says): the engine compares each new value with every value kept so
+    far, quadratic in the answer (60 resource ids: 70 ms). Under a collation, or with the
+    read shortcuts off, the engine's own loop runs."""
+    collation = normalize_collation(operation.collation)
+    if not SHORTCUTS["reads"] or collation is not None:
+        return await _ENGINE_DISTINCT(self, collection_name, key, operation, session=session)
+    distinct_values: list[object] = []
+    exact_seen: set[object] = set()
+    others: list[object] = []  # values of other types, compared by the engine as before
+    coll = self._admin._database.get_collection(collection_name)
+    async for document in coll._build_cursor(operation, session=session):
+        values = QueryEngine.extract_values(document, key)
+        if not values:
+            found, value = QueryEngine._get_field_value(document, key)
+            if not found:
+                values = [None]
+            elif isinstance(value, list):
+                continue
+            else:
+                values = [value]
+        candidates = values[1:] if isinstance(values[0], list) else values
+        for candidate in candidates:
+            exact = _exact_key(candidate)
+            if exact is not None:
+                if exact in exact_seen:
+                    continue
+                exact_seen.add(exact)
+            elif any(
+                QueryEngine._values_equal(
+                    existing, candidate, dialect=self._admin._mongodb_dialect, collation=None
+                )
+                for existing in others
+            ):
+                continue
+            else:
+                others.append(candidate)
+            distinct_values.append(candidate)
+    return DistinctCommandResult(values=distinct_values)
+
+
+_ENGINE_DISTINCT = DatabaseAdminReadCommandService.execute_distinct_command
+DatabaseAdminReadCommandService.execute_distinct_command = _distinct
+
+_END = object()
+
+
+async def _walking(source: Any, semantics: EngineFindSemantics) -> Any:
+    """The engine's scan, its candidate lookup told to walk _id order. That lookup runs in
+    the scan's first step, inside this task: a context variable reaches it and no other."""
+    try:
+        token = _ID_WALK.set(semantics)
+        try:
+            first = await anext(source, _END)
+        finally:
+            _ID_WALK.reset(token)
+        if first is _END:
+            return
+        yield first
+        async for document in source:
+            yield document
+    finally:
+        await source.aclose()
 
 
 def _index_spec(spec: dict) -> dict:
