@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import bson
+from _write_shortcuts import WriteShortcuts
 from bson import ObjectId
 from bson.code import Code
 from mongoeco import AsyncMongoClient
@@ -139,7 +140,7 @@ def _field_keys(document: dict, field: str) -> set[object]:
     return {key for key in map(_exact_key, items) if key is not None}
 
 
-class Engine(MemoryEngine):
+class Engine(WriteShortcuts, MemoryEngine):
     def _ensure_unique_indexes(
         self,
         db_name,
