@@ -1,7 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import json
+import os
+import subprocess
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import bson
@@ -172,22 +176,41 @@ def test_equality_lookups_inside_a_transaction(
 # --- the launcher's write shortcuts: same results and states with them on and off -----------
 
 
-@pytest.fixture(scope="module")
-def shortcut_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Database]]:
-    """Two embedded servers, write shortcuts off and on (each a database of its own)."""
-    handles, clients = [], {}
+PROBE = Path(__file__).with_name("engine_state_probe.py")
+
+
+def _probed_run(mode: str) -> dict[str, Any]:
+    """The launcher's Engine (in tests/engine_state_probe.py, under the engine's Python) with
+    the write shortcuts ``mode``: the writes' outcomes, what a client then reads, and the
+    engine's internal state."""
+    env = {**os.environ, "MIGRATOR_ENGINE_WRITE_SHORTCUTS": mode}
+    probe = subprocess.Popen(
+        [embedded.engine_python(), str(PROBE)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
-        for mode in ("off", "on"):
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setenv("MIGRATOR_ENGINE_WRITE_SHORTCUTS", mode)
-                handles.append(embedded.start(tmp_path_factory.mktemp(f"writes-{mode}")))
-            clients[mode] = MongoClient(handles[-1].uri)
-        yield {mode: client.shortcuts for mode, client in clients.items()}
+        assert probe.stdout is not None and probe.stdin is not None
+        client = MongoClient(probe.stdout.readline().strip())
+        db = client.shortcuts
+        run = {"outcomes": _writes(db), "transactions": _transactions(db), "read": _state(db)}
+        client.close()
+        probe.stdin.write("dump\n")
+        probe.stdin.flush()
+        run["engine"] = json.loads(probe.stdout.readline())
     finally:
-        for client in clients.values():
-            client.close()
-        for handle in handles:
-            handle.stop()
+        probe.kill()
+        probe.wait()
+    return run
+
+
+@pytest.fixture(scope="module")
+def probed() -> dict[str, dict[str, Any]]:
+    if os.environ.get("MIGRATOR_TEST_MONGO_URI"):
+        pytest.skip("not verified: the write shortcuts are the embedded engine's")
+    return {mode: _probed_run(mode) for mode in ("off", "on")}
 
 
 def _oid(n: int) -> ObjectId:
@@ -357,38 +380,51 @@ def _state(db: Database) -> dict[str, Any]:
     return state
 
 
-def test_write_shortcuts_give_the_engines_results_and_states(
-    shortcut_pair: dict[str, Database],
-) -> None:
-    outcomes = {mode: _writes(db) for mode, db in shortcut_pair.items()}
-    for i, (off, on) in enumerate(zip(outcomes["off"], outcomes["on"], strict=True)):
-        assert on == off, f"step {i}"
-    errors = [o for o in outcomes["on"] if isinstance(o, tuple)]
+def _transactions(db: Database) -> list[Any]:
+    """Writes inside transactions, aborted and committed, and what each showed."""
+    db.t.create_index("k", unique=True)
+    db.t.insert_many([{"_id": i, "k": i, "v": 0} for i in range(6)])
+    out: list[Any] = []
+    t = db.t
+    with db.client.start_session() as s:
+        s.start_transaction()
+        out.append(_outcome(lambda: t.update_many({}, {"$inc": {"v": 1}}, session=s)))
+        out.append(_outcome(lambda: t.delete_one({"k": 2}, session=s)))
+        out.append(_outcome(lambda: t.insert_many([{"_id": 9, "k": 9}, {"_id": 8}], session=s)))
+        out.append(_outcome(lambda: t.update_one({"k": 3}, {"$set": {"k": 4}}, session=s)))
+        out.append(_outcome(lambda: t.delete_many({"k": {"$in": [0, 1]}}, session=s)))
+        out.append(list(t.find({}, session=s)))
+        s.abort_transaction()
+    out.append(list(t.find({})))
+    with db.client.start_session() as s, s.start_transaction():
+        out.append(_outcome(lambda: t.update_one({"k": 1}, {"$set": {"k": 7}}, session=s)))
+        out.append(_outcome(lambda: t.delete_many({"k": {"$in": [0, 5]}}, session=s)))
+        out.append(_outcome(lambda: t.insert_many([{"_id": 20}, {"_id": 21}], session=s)))
+    out.append(list(t.find({})))
+    return out
+
+
+def test_the_write_shortcuts_switch_is_live(probed: dict[str, dict[str, Any]]) -> None:
+    assert probed["off"]["engine"]["write_shortcuts"] is False
+    assert probed["on"]["engine"]["write_shortcuts"] is True
+
+
+def test_write_shortcuts_give_the_engines_results(probed: dict[str, dict[str, Any]]) -> None:
+    off, on = probed["off"], probed["on"]
+    for i, (a, b) in enumerate(zip(off["outcomes"], on["outcomes"], strict=True)):
+        assert b == a, f"step {i}"
+    errors = [o for o in on["outcomes"] if isinstance(o, tuple)]
     assert {e[2] for e in errors} >= {11000, 121}, errors  # duplicates and validation seen
     assert len(errors) >= 12
-    assert _state(shortcut_pair["on"]) == _state(shortcut_pair["off"])
+    assert on["transactions"] == off["transactions"]
+    assert on["read"] == off["read"]
 
 
-def test_write_shortcuts_inside_transactions(shortcut_pair: dict[str, Database]) -> None:
-    def run(db: Database) -> tuple[list[Any], dict[str, Any]]:
-        db.t.create_index("k", unique=True)
-        db.t.insert_many([{"_id": i, "k": i, "v": 0} for i in range(6)])
-        out = []
-        client = db.client
-        with client.start_session() as session:
-            session.start_transaction()
-            out.append(_outcome(lambda: db.t.update_many({}, {"$inc": {"v": 1}}, session=session)))
-            out.append(_outcome(lambda: db.t.delete_one({"k": 2}, session=session)))
-            out.append(_outcome(lambda: db.t.insert_one({"_id": 9, "k": 9}, session=session)))
-            out.append(
-                _outcome(lambda: db.t.update_one({"k": 3}, {"$set": {"k": 4}}, session=session))
-            )
-            session.abort_transaction()
-        with client.start_session() as session, session.start_transaction():
-            out.append(
-                _outcome(lambda: db.t.update_one({"k": 1}, {"$set": {"k": 7}}, session=session))
-            )
-            out.append(_outcome(lambda: db.t.delete_many({"k": {"$in": [0, 5]}}, session=session)))
-        return out, _state(db)
-
-    assert run(shortcut_pair["on"]) == run(shortcut_pair["off"])
+def test_write_shortcuts_leave_the_engine_in_its_own_state(
+    probed: dict[str, dict[str, Any]],
+) -> None:
+    off, on = probed["off"]["engine"], probed["on"]["engine"]
+    assert sorted(on) == sorted(off)
+    for key in off:
+        if key != "write_shortcuts":
+            assert on[key] == off[key], key
