@@ -21,7 +21,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "migrator" / "embedded"))
 
 import _serve
-import _write_shortcuts
+import _write_values
 from mongoeco import AsyncMongoClient
 from mongoeco.core.codec import DocumentCodec
 from mongoeco.engines.memory import MemoryCollection, MemoryIndexMap
@@ -62,7 +62,7 @@ def _collection_state(coll: Any) -> Any:
 
 def state(engine: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "write_shortcuts": DocumentCodec.encode is _write_shortcuts._encode,
+        "write_shortcuts": DocumentCodec.encode is _write_values._encode,
         "commit_sequence": engine._commit_sequence,
         "change_log": [repr(change) for change in engine._committed_changes],
         "opcounters": engine._runtime_opcounters_snapshot(),

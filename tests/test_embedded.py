@@ -199,7 +199,9 @@ def _probed_run(mode: str) -> dict[str, Any]:
         client.close()
         probe.stdin.write("dump\n")
         probe.stdin.flush()
-        run["engine"] = json.loads(probe.stdout.readline())
+        dumped = probe.stdout.readline()
+        assert dumped, "the engine probe stopped (its error is in the captured stderr)"
+        run["engine"] = json.loads(dumped)
     finally:
         probe.kill()
         probe.wait()
