@@ -204,8 +204,9 @@ collection sizes). Then, in rounds alternating between the two, on ``messages``:
 of 10 copies of seeded messages (twice: conversations A and B), update_many of A by filter,
 update_one of each B, find_one_and_update of each A by messageId, delete_many of A by _id $in
 and of B by filter. Per operation it prints the median server CPU (the server's threads, from
-/proc) and wall time per document, and checks both servers answered every call alike.
-``--before-tree DIR`` runs "before" on another checkout's launcher (e.g. the main branch).
+/proc) and wall time per document, and checks both servers answered every call alike; a ping's
+CPU is the floor every command pays (update_one and find_one_and_update: one per document).
+``--before-tree DIR`` runs "before" on another checkout (e.g. the main branch's worktree).
 ``--seed-users N`` also times ``python3 -m migrator seed --users N`` (a fresh data folder and
 server each run) with the shortcuts off and on, alternating, ``--seed-runs`` times each.
 
@@ -274,6 +275,11 @@ def writes_main() -> None:
                 serial += len(templates)
             calls = _round_calls(r, batches["A"], batches["B"])
             for mode, (handle, db) in servers.items():
+                before_cpu = server_cpu_ms(handle.pid)
+                for _ in range(len(templates)):
+                    db.command("ping")
+                floor = (server_cpu_ms(handle.pid) - before_cpu) / len(templates)
+                cpu.setdefault(("ping (per command)", mode), []).append(floor)
                 for op, call in calls:
                     before_cpu, started = server_cpu_ms(handle.pid), time.perf_counter()
                     outcomes[mode].append(call(db.messages))
@@ -292,7 +298,7 @@ def writes_main() -> None:
     same = sum(x == y for x, y in zip(outcomes["before"], outcomes["after"], strict=True))
     print(f"\nresults identical before/after: {same} of {len(outcomes['after'])} calls")
     if args.seed_users:
-        _time_seed(args.seed_users, args.seed_runs)
+        _time_seed(args.seed_users, args.seed_runs, Path(args.before_tree or ROOT))
 
 
 def _round_calls(r: int, a: list[dict], b: list[dict]) -> list[tuple[str, Any]]:
@@ -354,10 +360,10 @@ class _env:
 def _print_write_table(cpu: dict, wall: dict) -> None:
     head = ["operation", "CPU before", "CPU after", "CPU ratio", "wall before", "wall after"]
     rows = []
-    for op in WRITE_OPS:
+    for op in (*WRITE_OPS, "ping (per command)"):
         c0, c1 = statistics.median(cpu[op, "before"]), statistics.median(cpu[op, "after"])
-        w0, w1 = statistics.median(wall[op, "before"]), statistics.median(wall[op, "after"])
-        rows.append([op, fmt(c0), fmt(c1), f"{c0 / c1:.2f}x", fmt(w0), fmt(w1)])
+        w0, w1 = (statistics.median(wall.get((op, m), [0])) for m in ("before", "after"))
+        rows.append([op, fmt(c0), fmt(c1), f"{c0 / c1:.2f}x", fmt(w0 or None), fmt(w1 or None)])
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     print("\nms per document (median over rounds); CPU: the engine server's\n")
     print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |")
@@ -368,22 +374,23 @@ def _print_write_table(cpu: dict, wall: dict) -> None:
         print("| " + " | ".join(cells) + " |")
 
 
-def _time_seed(users: int, runs: int) -> None:
+def _time_seed(users: int, runs: int, before_tree: Path) -> None:
     """Wall time of ``python3 -m migrator seed --users N`` (a fresh data folder each run: it
-    starts its own server, seeds, and writes the snapshot at stop), shortcuts off and on."""
+    starts its own server, seeds, and writes the snapshot at stop): before in ``before_tree``
+    with the shortcuts off, after in this checkout as shipped."""
     import shutil
     import subprocess
     import tempfile
 
     times: dict[str, list[float]] = {"before": [], "after": []}
     for _ in range(runs):
-        for mode, switch in (("before", "off"), ("after", "on")):
+        for mode, switch, tree in (("before", "off", before_tree), ("after", "on", ROOT)):
             folder = tempfile.mkdtemp(prefix=f"bench-seed-{mode}-")
             command = [sys.executable, "-m", "migrator", "seed", "--users", str(users)]
             command += ["--data-dir", folder]
             env = {**os.environ, "MIGRATOR_ENGINE_WRITE_SHORTCUTS": switch}
             started = time.perf_counter()
-            subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+            subprocess.run(command, cwd=tree, env=env, check=True, capture_output=True)
             times[mode].append(time.perf_counter() - started)
             shutil.rmtree(folder, ignore_errors=True)
             say(f"seed --users {users}, {mode}: {times[mode][-1]:.1f} s")

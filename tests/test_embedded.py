@@ -359,6 +359,21 @@ def _writes(db: Database) -> list[Any]:
         lambda: db.checked.insert_many([{"_id": 4, "n": 1}, {"_id": 4.0, "n": 2}]),
         lambda: db.checked.insert_one({"_id": Int64(1), "n": 3}),
         lambda: db.checked.update_one({"_id": 4}, {"$set": {"n": Decimal128("2.5")}}),
+        # Batches stop before what insert_one would refuse: validation, an odd or bad _id.
+        lambda: db.checked.insert_many([{"_id": "a", "n": 1}, {"_id": "b"}, {"_id": "c", "n": 1}]),
+        lambda: db.checked.insert_many(
+            [{"_id": "d", "n": 1}, {"_id": "e"}, {"_id": "f", "n": 1}], ordered=False
+        ),
+        lambda: db.checked.insert_many(
+            [{"_id": "g", "n": 1}, {"_id": [1], "n": 1}, {"_id": 5, "n": 1}, {"_id": "h", "n": 1}],
+            ordered=False,
+        ),
+        lambda: db.checked.insert_many(
+            [{"_id": "i", "n": 1}, {"_id": "j", "n": 1}, {"_id": "a", "n": 2}, {"_id": "k"}],
+            ordered=False,
+        ),
+        lambda: db.checked.delete_many({"n": 1}),  # string and number ids mixed
+        lambda: db.checked.delete_many({"_id": {"$in": ["x", "d", 4.0]}}),
     ]
     return [_outcome(step) for step in steps]
 

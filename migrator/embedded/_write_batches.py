@@ -18,11 +18,13 @@ once per batch, not per document; only whether it moved is ever read (write conf
 
 Delete of many documents (``delete_many``, the wire's ``delete`` with ``limit: 0``): the API
 finds the matching documents, then deletes each through a full engine call on ``{_id: id}``
-with the filter checked again. We keep the find and, per document, what the API and runtime do
-around the engine (change dispatch, one profile record); the engine's part runs for each
-ObjectId or string id in turn under one hold of the collection lock, with the filter's plan,
-the views and the TTL purge (same clock) done once (``Engine._delete_by_ids``). Other ids, a
-collation, an active profiler or an instrumented collection keep the engine's own calls.
+with the filter checked again. We keep the find (projected to ``_id``, all it uses) and, per
+document, what the API and runtime do around the engine (change dispatch, one profile record);
+the engine's part runs for each ObjectId or string id in turn under one hold of the collection
+lock, with the filter's plan, the views and the TTL purge (same clock) done once
+(``Engine._delete_by_ids``: per document, the same checks, undo journal, index and row removal
+and change record as the engine's). Other ids, a collation, an active profiler or an
+instrumented collection keep the engine's own calls.
 """
 
 from __future__ import annotations
@@ -183,6 +185,7 @@ async def _insert_batch(
 # --- the delete of many documents -----------------------------------------------------------
 
 _ENGINE_DELETE_MANY = _collection_modify.delete_many
+_ID_ONLY = DocumentCodec.to_internal({"_id": 1})
 
 
 async def _delete_many(collection: Any, filter_spec: Any, **options: Any) -> Any:
@@ -243,7 +246,8 @@ async def _batched_delete_many(
         operation, collection, session=session, change_operation_type="delete"
     )
     matched_documents = await collection._build_cursor(
-        compile_find_selection_from_update_operation(operation),
+        # Only each document's _id is used: the same documents, in the same order, unbuilt.
+        compile_find_selection_from_update_operation(operation, projection=_ID_ONLY),
         session=session,
         apply_codec_options=False,
     ).to_list()

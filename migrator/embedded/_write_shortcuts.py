@@ -19,7 +19,10 @@ engine's walk. An update removes the document's keys from every index, then adds
 we hold the removal (``update_with_operation`` marks the task; the TTL purge inside is not
 held) until the insertion of the same row, and leave alone an entry it would remove and add
 back with the same ordinal: the resulting buckets, orders and counters are the same. Anything
-else between the two (another row, another view) applies the held removal first.
+else between the two (another row, another view) applies the held removal first; an error
+between them drops it along with the engine's own rollback of the update.
+
+``_delete_by_ids`` is the engine's side of ``delete_many`` in batches (``_write_batches.py``).
 """
 
 from __future__ import annotations
@@ -73,6 +76,18 @@ class WriteShortcuts:
         each ObjectId or string id in turn, in one hold of the collection lock: the plans,
         views and TTL purge (same clock) once. Returns whether each was deleted, and the
         error that stopped the run (the documents before it stay deleted, as one by one)."""
+        deleted: list[bool] = []
+        try:
+            where = (db_name, coll_name)
+            await self._delete_by_ids_locking(where, ids, selector_filter, context, deleted)
+        except Exception as error:
+            return deleted, error
+        return deleted, None
+
+    async def _delete_by_ids_locking(
+        self, where: tuple, ids: list, selector_filter: Any, context: Any, deleted: list[bool]
+    ) -> None:
+        db_name, coll_name = where
         dialect = context.dialect
         variables = context.expressions
         selector_plan = ensure_query_plan(
@@ -80,7 +95,6 @@ class WriteShortcuts:
         )
         collation = normalize_collation(context.collation)
         session = context.session
-        deleted: list[bool] = []
         async with self._get_lock(db_name, coll_name):
             storage_view = self._storage_view(session)
             coll = storage_view.get(db_name, {}).get(coll_name, {})
@@ -101,21 +115,11 @@ class WriteShortcuts:
                 storage_view=storage_view,
                 now=variables.now.replace(tzinfo=datetime.UTC),
             )
+            how = (selector_plan, dialect, collation, variables, context)
             for doc_id in ids:
-                try:
-                    deleted.append(
-                        self._delete_by_id_locked(
-                            db_name,
-                            coll_name,
-                            coll,
-                            doc_id,
-                            views,
-                            (selector_plan, dialect, collation, variables, context),
-                        )
-                    )
-                except Exception as error:
-                    return deleted, error
-        return deleted, None
+                deleted.append(
+                    self._delete_by_id_locked(db_name, coll_name, coll, doc_id, views, how)
+                )
 
     def _delete_by_id_locked(
         self, db_name: str, coll_name: str, coll: Any, doc_id: Any, views: dict, how: tuple
@@ -180,8 +184,9 @@ class WriteShortcuts:
             outcome = await super().update_with_operation(*args, **kwargs)
         finally:
             _PAIRING.reset(token)
-        if pending:  # a deletion the engine did not follow by its insertion: never seen
-            raise RuntimeError("launcher: an update left its index deletion unpaired")
+        if pending:  # a removal the engine did not follow by an insertion (not in 4.11): apply
+            where, storage_key, document = pending.pop()
+            self._change_index_entries(where, storage_key, document, None)
         return outcome
 
     def _purge_expired_documents_locked(self, *args: Any, **kwargs: Any) -> Any:
