@@ -35,12 +35,13 @@ from typing import Any
 import _write_batches
 import _write_values
 from _write_values import _DICTS
+from mongoeco.core._filtering_support import hashable_in_lookup_key
 from mongoeco.core.bson_ordering import bson_equality_key
 from mongoeco.core.bson_scalars import normalize_utc_bson_datetime
 from mongoeco.core.collation import normalize_collation
 from mongoeco.core.filtering import QueryEngine
 from mongoeco.core.identity import assert_document_matches_storage_key
-from mongoeco.core.query_plan import ensure_query_plan
+from mongoeco.core.query_plan import InCondition, ensure_query_plan
 from mongoeco.engines.memory import (
     MemoryCollection,
     MemoryIndexMap,
@@ -115,7 +116,8 @@ class WriteShortcuts:
                 storage_view=storage_view,
                 now=variables.now.replace(tzinfo=datetime.UTC),
             )
-            how = (selector_plan, dialect, collation, variables, context)
+            in_keys = _object_id_in_keys(selector_plan, collation)
+            how = (selector_plan, dialect, collation, variables, context, in_keys)
             for doc_id in ids:
                 deleted.append(
                     self._delete_by_id_locked(db_name, coll_name, coll, doc_id, views, how)
@@ -127,7 +129,7 @@ class WriteShortcuts:
         """The body of ``delete_with_operation`` for ``{_id: doc_id}``: the candidate is the
         row stored under the id's key, and it matches ``{_id: doc_id}`` when it holds that
         same value (checked, else the engine's match decides)."""
-        selector_plan, dialect, collation, variables, context = how
+        selector_plan, dialect, collation, variables, context, in_keys = how
         storage_key = self._storage_key(doc_id)
         data = coll.get(storage_key, _ABSENT)
         if data is _ABSENT:
@@ -142,7 +144,11 @@ class WriteShortcuts:
                 document, identity, dialect=dialect, collation=collation, variables=variables
             ):
                 return False
-        if not QueryEngine.match_plan(
+        if in_keys is not None and type(stored_id) is EcoObjectId:
+            # The matcher's own answer for {_id: {$in: [ObjectIds]}}: a hashed lookup.
+            if hashable_in_lookup_key(stored_id) not in in_keys:
+                return False
+        elif not QueryEngine.match_plan(
             document, selector_plan, dialect=dialect, collation=collation, variables=variables
         ):
             return False
@@ -358,6 +364,22 @@ class WriteShortcuts:
         if _top_level_values(document, fields) is not None:
             return set()  # no field holds an array
         return super()._compound_multikey_array_paths(document, fields)
+
+
+def _object_id_in_keys(plan: Any, collation: Any) -> frozenset | None:
+    """For ``{_id: {$in: [ObjectIds]}}``, the lookup keys the engine's matcher builds (every
+    time it checks a document): a document's ObjectId ``_id`` matches exactly when its key is
+    among them. None for any other filter."""
+    if (
+        collation is not None
+        or type(plan) is not InCondition
+        or plan.field != "_id"
+        or plan.null_matches_undefined
+        or not plan.values
+        or not all(type(value) is EcoObjectId for value in plan.values)
+    ):
+        return None
+    return frozenset(hashable_in_lookup_key(value) for value in plan.values)
 
 
 def _top_level_values(document: Any, fields: list[str]) -> list | None:
