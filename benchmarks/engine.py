@@ -222,5 +222,212 @@ def print_tables(ops: list[Operation], users: list[int], results: dict, what: st
             print("| " + " | ".join(cells) + " |")
 
 
+# --- writes: ``python3 benchmarks/engine.py --writes`` ---------------------------------------
+
+WRITES_DOC = """Engine CPU per written document, the launcher's write shortcuts off and on.
+
+Two fresh embedded servers, one started with MIGRATOR_ENGINE_WRITE_SHORTCUTS=off (before)
+and one as shipped (after), each seeded with ``--users`` users (LibreChat's indexes, realistic
+collection sizes). Then, in rounds alternating between the two, on ``messages``: insert_many
+of 10 copies of seeded messages (twice: conversations A and B), update_many of A by filter,
+update_one of each B, find_one_and_update of each A by messageId, delete_many of A by _id $in
+and of B by filter. Per operation it prints the median server CPU (the server's threads, from
+/proc) and wall time per document, and checks both servers answered every call alike; a ping's
+CPU is the floor every command pays (update_one and find_one_and_update: one per document).
+``--before-tree DIR`` runs "before" on another checkout (e.g. the main branch's worktree).
+``--seed-users N`` also times ``python3 -m migrator seed --users N`` (a fresh data folder and
+server each run) with the shortcuts off and on, alternating, ``--seed-runs`` times each.
+
+    python3 benchmarks/engine.py --writes [--users 5] [--rounds 30] [--seed-users 25]
+"""
+
+WRITE_OPS = (
+    "insert_many",
+    "update_many (filter)",
+    "update_one",
+    "find_one_and_update",
+    "delete_many (_id $in)",
+    "delete_many (filter)",
+)
+
+
+def writes_main() -> None:
+    import shutil
+    import tempfile
+
+    from bson import ObjectId
+
+    parser = argparse.ArgumentParser(description=WRITES_DOC.split("\n\n")[0])
+    parser.add_argument("--writes", action="store_true", required=True)
+    parser.add_argument("--users", type=int, default=5, help="seeded users per server")
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--seed-users", type=int, default=0, help="also time migrator seed")
+    parser.add_argument("--seed-runs", type=int, default=2)
+    parser.add_argument(
+        "--before-tree", help="before = this checkout's launcher (not this one's, switched off)"
+    )
+    args = parser.parse_args()
+    launchers = {"before": embedded.LAUNCHER, "after": embedded.LAUNCHER}
+    if args.before_tree:
+        launchers["before"] = Path(args.before_tree) / "migrator" / "embedded" / "_serve.py"
+    servers: dict[str, tuple[embedded.Handle, Any]] = {}
+    try:
+        for mode, switch in (("before", "off"), ("after", "on")):
+            embedded.LAUNCHER = launchers[mode]
+            with _env("MIGRATOR_ENGINE_WRITE_SHORTCUTS", switch):
+                handle = embedded.start(Path(tempfile.mkdtemp(prefix=f"bench-writes-{mode}-")))
+            say(f"{mode}: {launchers[mode]}, write shortcuts {switch}")
+            client = Server(handle.uri, kind_hint=embedded.KIND).client()
+            db = client.bench_writes
+            started = time.perf_counter()
+            seed(db, users=args.users, seed=1, drop=True)
+            say(f"{mode}: seeded {args.users} users in {time.perf_counter() - started:.1f} s")
+            servers[mode] = (handle, db)
+        templates = list(servers["before"][1].messages.find().sort("_id", 1).limit(10))
+        cpu: dict[tuple[str, str], list[float]] = {}
+        wall: dict[tuple[str, str], list[float]] = {}
+        outcomes: dict[str, list[Any]] = {mode: [] for mode in servers}
+        serial = 0
+        for r in range(args.rounds):
+            batches = {}
+            for name in ("A", "B"):
+                batches[name] = [
+                    {
+                        **doc,
+                        "_id": ObjectId(f"{serial + i:024x}"),
+                        "messageId": f"b{serial + i}",
+                        "conversationId": f"bench-{r}-{name}",
+                    }
+                    for i, doc in enumerate(templates)
+                ]
+                serial += len(templates)
+            calls = _round_calls(r, batches["A"], batches["B"])
+            for mode, (handle, db) in servers.items():
+                before_cpu = server_cpu_ms(handle.pid)
+                for _ in range(len(templates)):
+                    db.command("ping")
+                floor = (server_cpu_ms(handle.pid) - before_cpu) / len(templates)
+                cpu.setdefault(("ping (per command)", mode), []).append(floor)
+                for op, call in calls:
+                    before_cpu, started = server_cpu_ms(handle.pid), time.perf_counter()
+                    outcomes[mode].append(call(db.messages))
+                    took = time.perf_counter() - started
+                    cpu.setdefault((op, mode), []).append(
+                        (server_cpu_ms(handle.pid) - before_cpu) / len(templates)
+                    )
+                    wall.setdefault((op, mode), []).append(took * 1000 / len(templates))
+        for _, db in servers.values():
+            db.client.close()
+    finally:
+        for handle, _ in servers.values():
+            handle.stop()
+            shutil.rmtree(handle.data_dir, ignore_errors=True)
+    _print_write_table(cpu, wall)
+    same = sum(x == y for x, y in zip(outcomes["before"], outcomes["after"], strict=True))
+    print(f"\nresults identical before/after: {same} of {len(outcomes['after'])} calls")
+    if args.seed_users:
+        _time_seed(args.seed_users, args.seed_runs, Path(args.before_tree or ROOT))
+
+
+def _round_calls(r: int, a: list[dict], b: list[dict]) -> list[tuple[str, Any]]:
+    """One round's calls on a ``messages`` collection, each returning what the client got."""
+    from pymongo import ReturnDocument
+
+    def update_each(m: Any) -> list:
+        change = {"$set": {"text": "x"}, "$inc": {"tokenCount": 1}}
+        return [m.update_one({"_id": d["_id"]}, change).raw_result for d in b]
+
+    def find_and_update_each(m: Any) -> list:
+        change = {"$set": {"unfinished": True}}
+        after = ReturnDocument.AFTER
+        return [
+            m.find_one_and_update({"messageId": d["messageId"]}, change, return_document=after)
+            for d in a
+        ]
+
+    a_filter = {"conversationId": f"bench-{r}-A"}
+    return [
+        ("insert_many", lambda m: m.insert_many(a).inserted_ids),
+        ("insert_many", lambda m: m.insert_many(b).inserted_ids),
+        (
+            "update_many (filter)",
+            lambda m: (
+                m.update_many(a_filter, {"$set": {"text": "edited", "updatedAt": NOW}}).raw_result
+            ),
+        ),
+        ("update_one", update_each),
+        ("find_one_and_update", find_and_update_each),
+        (
+            "delete_many (_id $in)",
+            lambda m: m.delete_many({"_id": {"$in": [d["_id"] for d in a]}}).raw_result,
+        ),
+        (
+            "delete_many (filter)",
+            lambda m: m.delete_many({"conversationId": f"bench-{r}-B"}).raw_result,
+        ),
+    ]
+
+
+class _env:
+    """Set one environment variable for a ``with`` block (the servers it starts inherit it)."""
+
+    def __init__(self, name: str, value: str) -> None:
+        self.name, self.value = name, value
+
+    def __enter__(self) -> None:
+        self.saved = os.environ.get(self.name)
+        os.environ[self.name] = self.value
+
+    def __exit__(self, *exc: object) -> None:
+        if self.saved is None:
+            os.environ.pop(self.name, None)
+        else:
+            os.environ[self.name] = self.saved
+
+
+def _print_write_table(cpu: dict, wall: dict) -> None:
+    head = ["operation", "CPU before", "CPU after", "CPU ratio", "wall before", "wall after"]
+    rows = []
+    for op in (*WRITE_OPS, "ping (per command)"):
+        c0, c1 = statistics.median(cpu[op, "before"]), statistics.median(cpu[op, "after"])
+        w0, w1 = (statistics.median(wall.get((op, m), [0])) for m in ("before", "after"))
+        rows.append([op, fmt(c0), fmt(c1), f"{c0 / c1:.2f}x", fmt(w0 or None), fmt(w1 or None)])
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    print("\nms per document (median over rounds); CPU: the engine server's\n")
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        pairs = enumerate(zip(row, widths, strict=True))
+        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in pairs]
+        print("| " + " | ".join(cells) + " |")
+
+
+def _time_seed(users: int, runs: int, before_tree: Path) -> None:
+    """Wall time of ``python3 -m migrator seed --users N`` (a fresh data folder each run: it
+    starts its own server, seeds, and writes the snapshot at stop): before in ``before_tree``
+    with the shortcuts off, after in this checkout as shipped."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    times: dict[str, list[float]] = {"before": [], "after": []}
+    for _ in range(runs):
+        for mode, switch, tree in (("before", "off", before_tree), ("after", "on", ROOT)):
+            folder = tempfile.mkdtemp(prefix=f"bench-seed-{mode}-")
+            command = [sys.executable, "-m", "migrator", "seed", "--users", str(users)]
+            command += ["--data-dir", folder]
+            env = {**os.environ, "MIGRATOR_ENGINE_WRITE_SHORTCUTS": switch}
+            started = time.perf_counter()
+            subprocess.run(command, cwd=tree, env=env, check=True, capture_output=True)
+            times[mode].append(time.perf_counter() - started)
+            shutil.rmtree(folder, ignore_errors=True)
+            say(f"seed --users {users}, {mode}: {times[mode][-1]:.1f} s")
+    b, a = statistics.median(times["before"]), statistics.median(times["after"])
+    print(f"\nmigrator seed --users {users}: before {b:.1f} s, after {a:.1f} s ({b / a:.2f}x)")
+
+
 if __name__ == "__main__":
-    main()
+    if "--writes" in sys.argv:
+        writes_main()
+    else:
+        main()

@@ -1,18 +1,33 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+import os
+import subprocess
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import bson
 import pytest
 from bson import Decimal128, ObjectId
 from bson.int64 import Int64
 from click.testing import CliRunner
-from pymongo import MongoClient
+from pymongo import (
+    DeleteMany,
+    DeleteOne,
+    InsertOne,
+    MongoClient,
+    ReturnDocument,
+    UpdateMany,
+    UpdateOne,
+)
 from pymongo.database import Database
-from pymongo.errors import OperationFailure
+from pymongo.errors import OperationFailure, PyMongoError
 
 from migrator import embedded
 from migrator.cli import main
+from migrator.model import ensure_indexes
 
 
 def test_background_server_keeps_its_data(tmp_path) -> None:
@@ -156,3 +171,277 @@ def test_equality_lookups_inside_a_transaction(
         mongo_db.c.update_one({"_id": 3}, {"$set": {"f": "b"}}, session=session)
     assert _ids(mongo_db.c.find({"f": "a"})) == ["1", "5", "7", "9"]
     assert _ids(mongo_db.c.find({"f": {"$in": ["b"]}})) == ["0", "2", "3", "4", "6", "8"]
+
+
+# --- the launcher's write shortcuts: same results and states with them on and off -----------
+
+
+PROBE = Path(__file__).with_name("engine_state_probe.py")
+
+
+def _probed_run(mode: str) -> dict[str, Any]:
+    """The launcher's Engine (in tests/engine_state_probe.py, under the engine's Python) with
+    the write shortcuts ``mode``: the writes' outcomes, what a client then reads, and the
+    engine's internal state."""
+    env = {**os.environ, "MIGRATOR_ENGINE_WRITE_SHORTCUTS": mode}
+    probe = subprocess.Popen(
+        [embedded.engine_python(), str(PROBE)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert probe.stdout is not None and probe.stdin is not None
+        client = MongoClient(probe.stdout.readline().strip())
+        db = client.shortcuts
+        run = {"outcomes": _writes(db), "transactions": _transactions(db), "read": _state(db)}
+        client.close()
+        probe.stdin.write("dump\n")
+        probe.stdin.flush()
+        dumped = probe.stdout.readline()
+        assert dumped, "the engine probe stopped (its error is in the captured stderr)"
+        run["engine"] = json.loads(dumped)
+    finally:
+        probe.kill()
+        probe.wait()
+    return run
+
+
+@pytest.fixture(scope="module")
+def probed() -> dict[str, dict[str, Any]]:
+    if os.environ.get("MIGRATOR_TEST_MONGO_URI"):
+        pytest.skip("not verified: the write shortcuts are the embedded engine's")
+    return {mode: _probed_run(mode) for mode in ("off", "on")}
+
+
+def _oid(n: int) -> ObjectId:
+    return ObjectId(f"{n:024x}")
+
+
+PAST = datetime(2001, 1, 1)
+LATER = datetime(2101, 1, 1)
+
+
+def _message(n: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "_id": _oid(n),
+        "messageId": f"m{n}",
+        "conversationId": f"c{n % 3}",
+        "user": f"u{n % 2}",
+        "text": f"message {n}",
+        "tokenCount": n,
+        "createdAt": datetime(2025, 1, 1 + n % 27, 12, n % 60),
+        "updatedAt": datetime(2025, 2, 1),
+        "expiredAt": None,
+        **extra,
+    }
+
+
+def _outcome(call: Callable[[], Any]) -> Any:
+    """A write's result, or its error as the client sees it (code, message, details)."""
+    try:
+        result = call()
+    except PyMongoError as exc:
+        details = getattr(exc, "details", None)
+        return ("error", type(exc).__name__, getattr(exc, "code", None), str(exc), details)
+    if result is None or isinstance(result, dict):
+        return result
+    return {
+        key: getattr(result, key)
+        for key in (
+            "inserted_id",
+            "inserted_ids",
+            "matched_count",
+            "modified_count",
+            "upserted_id",
+            "deleted_count",
+            "upserted_ids",
+            "inserted_count",
+        )
+        if hasattr(result, key)
+    }
+
+
+def _writes(db: Database) -> list[Any]:
+    """LibreChat-shaped writes over its own indexes (unique, compound unique, sparse unique,
+    TTL, multikey), each kind of failure included; returns every outcome in order."""
+    ensure_indexes(db)
+    db.agents.create_index("author")
+    db.create_collection("checked", validator={"$jsonSchema": {"required": ["n"]}})
+    m, users, agents = db.messages, db.users, db.agents
+    steps: list[Callable[[], Any]] = [
+        lambda: m.insert_many([_message(n) for n in range(12)]),
+        lambda: m.insert_many([_message(20), _message(21, messageId="m3"), _message(22)]),
+        lambda: m.insert_many(
+            [_message(30, messageId="m1"), _message(31), _message(32, messageId="m2")],
+            ordered=False,
+        ),
+        lambda: m.insert_many([_message(40), _message(40)], ordered=False),
+        lambda: m.insert_one(_message(41, expiredAt=PAST)),  # purged by the next write
+        lambda: m.insert_one(_message(42, expiredAt=LATER)),
+        lambda: m.update_one({"_id": _oid(1)}, {"$set": {"text": "edited"}}),
+        lambda: m.update_one({"_id": _oid(2)}, {"$set": {"conversationId": "c9", "user": "u7"}}),
+        lambda: m.update_one({"_id": _oid(3)}, {"$set": {"messageId": "m4"}}),  # duplicate
+        lambda: m.update_many({"conversationId": "c0"}, {"$set": {"updatedAt": LATER}}),
+        lambda: m.update_many({"user": "u1"}, {"$inc": {"tokenCount": 1}, "$unset": {"text": 1}}),
+        lambda: m.update_many({"conversationId": "c1"}, {"$set": {"messageId": "same"}}),
+        lambda: m.update_one(
+            {"messageId": "new", "_id": _oid(70)}, {"$set": {"text": "up"}}, upsert=True
+        ),
+        lambda: m.update_one({"messageId": "m5", "_id": _oid(71)}, {"$set": {"x": 1}}, upsert=True),
+        lambda: m.update_one(
+            {"messageId": "m6", "user": "nobody", "_id": _oid(72)}, {"$set": {"x": 1}}, upsert=True
+        ),
+        lambda: m.replace_one({"_id": _oid(7)}, _message(7, text="replaced")),
+        lambda: m.replace_one({"_id": _oid(8)}, _message(8, messageId="m9")),
+        lambda: m.update_one({"_id": _oid(9)}, {"$set": {"expiredAt": PAST}}),
+        lambda: m.find_one_and_update(
+            {"conversationId": "c2"},
+            {"$set": {"text": "f"}},
+            sort=[("createdAt", -1)],
+            projection={"text": 1, "messageId": 1},
+            return_document=ReturnDocument.AFTER,
+        ),
+        lambda: m.find_one_and_update(
+            {"messageId": "m10"}, {"$set": {"messageId": "m11"}}, return_document=True
+        ),
+        lambda: m.find_one_and_update(
+            {"messageId": "fresh", "_id": _oid(73)},
+            {"$set": {"user": "u0"}},
+            upsert=True,
+            return_document=True,
+        ),
+        lambda: m.delete_many({"_id": {"$in": [_oid(0), _oid(4), _oid(99)]}}),
+        lambda: m.delete_many({"conversationId": "c9"}),
+        lambda: m.delete_one({"user": "u1"}),
+        lambda: m.find_one_and_delete({"user": "u0"}, sort=[("tokenCount", -1)]),
+        lambda: m.insert_many([_message(n) for n in range(50, 56)]),
+        lambda: m.bulk_write(
+            [
+                InsertOne(_message(60)),
+                UpdateOne({"_id": _oid(60)}, {"$set": {"text": "b"}}),
+                UpdateMany({"user": "u0"}, {"$set": {"seen": True}}),
+                DeleteOne({"_id": _oid(51)}),
+                InsertOne(_message(61, messageId="m60")),
+                DeleteMany({"tokenCount": {"$gt": 54}}),
+            ],
+            ordered=False,
+        ),
+        lambda: users.insert_many(
+            [
+                {"_id": _oid(100), "email": "a@x", "googleId": "g1", "expiresAt": LATER},
+                {"_id": _oid(101), "email": "b@x"},
+                {"_id": _oid(102), "email": "c@x"},  # no googleId twice: sparse, allowed
+            ]
+        ),
+        lambda: users.insert_one({"_id": _oid(103), "email": "d@x", "googleId": "g1"}),
+        lambda: users.insert_one({"_id": _oid(104), "email": "a@x"}),
+        lambda: users.update_one({"_id": _oid(101)}, {"$set": {"googleId": "g1"}}),
+        lambda: users.update_one({"_id": _oid(101)}, {"$set": {"googleId": "g2"}}),
+        lambda: users.update_one({"_id": _oid(100)}, {"$unset": {"googleId": 1}}),
+        lambda: users.update_one({"_id": _oid(102)}, {"$set": {"googleId": "g1"}}),
+        lambda: users.update_one({"_id": _oid(100)}, {"$set": {"expiresAt": PAST}}),
+        lambda: agents.insert_many(
+            [
+                {"_id": _oid(200 + n), "id": f"a{n}", "projectIds": [_oid(n), _oid(n + 1)]}
+                for n in range(4)
+            ]
+        ),
+        lambda: agents.update_one({"id": "a0"}, {"$push": {"projectIds": _oid(9)}}),
+        lambda: agents.update_many({}, {"$pull": {"projectIds": _oid(2)}}),
+        lambda: agents.update_one({"id": "a1"}, {"$set": {"author": _oid(7), "id": "a2"}}),
+        lambda: agents.update_one({"id": "a3"}, {"$set": {"projectIds": []}}),
+        lambda: db.checked.insert_one({"_id": 1, "n": 1}),
+        lambda: db.checked.insert_one({"_id": 2}),
+        lambda: db.checked.insert_one({"_id": 3}, bypass_document_validation=True),
+        lambda: db.checked.update_one({"_id": 1}, {"$unset": {"n": 1}}),
+        lambda: db.checked.insert_many([{"_id": 4, "n": 1}, {"_id": 4.0, "n": 2}]),
+        lambda: db.checked.insert_one({"_id": Int64(1), "n": 3}),
+        lambda: db.checked.update_one({"_id": 4}, {"$set": {"n": Decimal128("2.5")}}),
+        # Batches stop before what insert_one would refuse: validation, an odd or bad _id.
+        lambda: db.checked.insert_many([{"_id": "a", "n": 1}, {"_id": "b"}, {"_id": "c", "n": 1}]),
+        lambda: db.checked.insert_many(
+            [{"_id": "d", "n": 1}, {"_id": "e"}, {"_id": "f", "n": 1}], ordered=False
+        ),
+        lambda: db.checked.insert_many(
+            [{"_id": "g", "n": 1}, {"_id": [1], "n": 1}, {"_id": 5, "n": 1}, {"_id": "h", "n": 1}],
+            ordered=False,
+        ),
+        lambda: db.checked.insert_many(
+            [{"_id": "i", "n": 1}, {"_id": "j", "n": 1}, {"_id": "a", "n": 2}, {"_id": "k"}],
+            ordered=False,
+        ),
+        lambda: db.checked.delete_many({"n": 1}),  # string and number ids mixed
+        lambda: db.checked.delete_many({"_id": {"$in": ["x", "d", 4.0]}}),
+    ]
+    return [_outcome(step) for step in steps]
+
+
+def _state(db: Database) -> dict[str, Any]:
+    """Every collection in natural order (exact BSON), its indexes, and the order in which
+    indexed equality reads return documents (the engine keeps an order per index key)."""
+    state: dict[str, Any] = {}
+    for name in sorted(db.list_collection_names()):
+        coll = db[name]
+        docs = list(coll.find({}))
+        state[name] = [bson.encode(d) for d in docs]
+        state[f"{name} indexes"] = coll.index_information()
+        for field in ("conversationId", "user", "messageId", "projectIds", "googleId"):
+            for value in sorted({repr(d.get(field)) for d in docs}):
+                match = next(d.get(field) for d in docs if repr(d.get(field)) == value)
+                if isinstance(match, list):
+                    continue
+                found = [d["_id"] for d in coll.find({field: match})]
+                state[f"{name} {field}={value}"] = [repr(i) for i in found]
+    return state
+
+
+def _transactions(db: Database) -> list[Any]:
+    """Writes inside transactions, aborted and committed, and what each showed."""
+    db.t.create_index("k", unique=True)
+    db.t.insert_many([{"_id": i, "k": i, "v": 0} for i in range(6)])
+    out: list[Any] = []
+    t = db.t
+    with db.client.start_session() as s:
+        s.start_transaction()
+        out.append(_outcome(lambda: t.update_many({}, {"$inc": {"v": 1}}, session=s)))
+        out.append(_outcome(lambda: t.delete_one({"k": 2}, session=s)))
+        out.append(_outcome(lambda: t.insert_many([{"_id": 9, "k": 9}, {"_id": 8}], session=s)))
+        out.append(_outcome(lambda: t.update_one({"k": 3}, {"$set": {"k": 4}}, session=s)))
+        out.append(_outcome(lambda: t.delete_many({"k": {"$in": [0, 1]}}, session=s)))
+        out.append(list(t.find({}, session=s)))
+        s.abort_transaction()
+    out.append(list(t.find({})))
+    with db.client.start_session() as s, s.start_transaction():
+        out.append(_outcome(lambda: t.update_one({"k": 1}, {"$set": {"k": 7}}, session=s)))
+        out.append(_outcome(lambda: t.delete_many({"k": {"$in": [0, 5]}}, session=s)))
+        out.append(_outcome(lambda: t.insert_many([{"_id": 20}, {"_id": 21}], session=s)))
+    out.append(list(t.find({})))
+    return out
+
+
+def test_the_write_shortcuts_switch_is_live(probed: dict[str, dict[str, Any]]) -> None:
+    assert probed["off"]["engine"]["write_shortcuts"] is False
+    assert probed["on"]["engine"]["write_shortcuts"] is True
+
+
+def test_write_shortcuts_give_the_engines_results(probed: dict[str, dict[str, Any]]) -> None:
+    off, on = probed["off"], probed["on"]
+    for i, (a, b) in enumerate(zip(off["outcomes"], on["outcomes"], strict=True)):
+        assert b == a, f"step {i}"
+    errors = [o for o in on["outcomes"] if isinstance(o, tuple)]
+    assert {e[2] for e in errors} >= {11000, 121}, errors  # duplicates and validation seen
+    assert len(errors) >= 12
+    assert on["transactions"] == off["transactions"]
+    assert on["read"] == off["read"]
+
+
+def test_write_shortcuts_leave_the_engine_in_its_own_state(
+    probed: dict[str, dict[str, Any]],
+) -> None:
+    off, on = probed["off"]["engine"], probed["on"]["engine"]
+    assert sorted(on) == sorted(off)
+    for key in off:
+        if key != "write_shortcuts":
+            assert on[key] == off[key], key

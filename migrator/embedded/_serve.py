@@ -16,6 +16,12 @@ Two performance fixes for mongoeco's MemoryEngine, neither of which changes sema
   hash of its keys; we probe that hash when the candidate key has no null/missing part.
 Both made writes O(n^2): 2,000 messages with LibreChat's unique indexes took 35 s, now 0.6 s.
 
+The rest of the write path is made cheaper per document by ``WriteShortcuts``
+(``_write_shortcuts.py``, with ``_write_values.py`` and ``_write_batches.py``): the codec, deep
+copies, ObjectId equality, index maintenance (an update leaves unchanged index entries alone),
+and the wire's insert command and ``delete_many`` in batches, each exact and falling back to
+the engine's own code; ``MIGRATOR_ENGINE_WRITE_SHORTCUTS=off`` starts with them off.
+
 One read fix, ``Engine._candidate_items_for_plan_locked``: the engine narrows a query only by the
 first single-field index of an equality, so ``$in``, ``$or``, compound-index prefixes and
 unindexed equalities (``sessions.user``) scan the collection. We compute a superset of the
@@ -65,6 +71,7 @@ from pathlib import Path
 from typing import Any
 
 import bson
+from _write_shortcuts import WriteShortcuts
 from bson import ObjectId
 from bson.code import Code
 from mongoeco import AsyncMongoClient
@@ -267,7 +274,7 @@ def _field_keys(document: dict, field: str) -> set[object]:
     return {key for key in map(_exact_key, items) if key is not None}
 
 
-class Engine(MemoryEngine):
+class Engine(WriteShortcuts, MemoryEngine):
     def _ensure_unique_indexes(
         self,
         db_name,
