@@ -143,11 +143,7 @@ def verify(
                     report,
                     stop,
                 )
-                if replayed is not None and not inputs:
-                    done.not_verified = NO_REPLAYED_CALL
-                result.ops.append(done)
-                if stop is not None and stop.is_set():
-                    result.complete = False
+                if not _recorded(result, done, replayed is not None and not inputs, stop):
                     break
             if write_ops and result.complete:
                 result.environment["write_method"] = (
@@ -206,12 +202,22 @@ def _run_writes(
             done = sandbox.run_writes(
                 op, inputs, paths.source, boxes, gateway, stop, legacy=legacy, progress=report
             )
-            if replayed is not None and not inputs:
-                done.not_verified = NO_REPLAYED_CALL
-            result.ops.append(done)
-            if stop is not None and stop.is_set():
-                result.complete = False
+            if not _recorded(result, done, replayed is not None and not inputs, stop):
                 break
+
+
+def _recorded(
+    result: VerifyResult, done: OpResult, not_replayed: bool, stop: threading.Event | None
+) -> bool:
+    """Add one operation's result (not verified when the replay has no call of it); False when
+    a stop request ends the run there."""
+    if not_replayed:
+        done.not_verified = NO_REPLAYED_CALL
+    result.ops.append(done)
+    if stop is not None and stop.is_set():
+        result.complete = False
+        return False
+    return True
 
 
 __all__ = [

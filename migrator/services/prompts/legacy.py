@@ -132,7 +132,8 @@ def create_prompt_group(
         #    Mongoose adds $set.updatedAt (also on a match), and on insert createdAt, the
         #    schema defaults of untouched paths and __v.
         #    The filter is cast with `upsert`: a key outside the schema is a StrictModeError
-        #    (mongoose lib/cast.js lines 301-306), answered as the generic save error below.
+        #    (mongoose lib/cast.js lines 301-306), answered as the generic save error
+        #    (saving_group).
         fields = cast_filter(
             "promptgroups",
             {**group, "author": author, "authorName": author_name, "productionId": None},
