@@ -28,8 +28,6 @@ from migrator.compare.rules import Rules
 from migrator.services.agents import gateway, inputs, legacy
 from migrator.services.base import Operation
 
-READ_RULES = Rules()
-
 # Globs without a dot match the key at any depth (migrator.compare.normalize): generated ids,
 # clocks, and the new agent's _id where the ACL entry points at it.
 WRITE_RULES = Rules(volatile=("_id", "createdAt", "updatedAt", "resourceId", "grantedAt"))
@@ -41,7 +39,6 @@ OPERATIONS = [
         legacy.get_agent,
         gateway.gw_get_agent,
         inputs.agent_ids,
-        rules=READ_RULES,
         hazards=dict.fromkeys(inputs.AGENT_HAZARDS, "agent_id"),
     ),
     Operation(
@@ -50,7 +47,6 @@ OPERATIONS = [
         legacy.list_agents,
         gateway.gw_list_agents,
         inputs.list_args,
-        rules=READ_RULES,
         hazards=dict.fromkeys(inputs.AGENT_HAZARDS, "user"),
     ),
     Operation(
@@ -59,7 +55,6 @@ OPERATIONS = [
         legacy.count_promoted,
         gateway.gw_count_promoted,
         lambda s: [{}],
-        rules=READ_RULES,
     ),
     Operation(
         "agents.create",

@@ -10,8 +10,6 @@ from migrator.compare.rules import Rules
 from migrator.services.auth import gateway, inputs, legacy
 from migrator.services.base import Operation
 
-AUTH_READ_RULES = Rules()
-
 WRITE_RULES = Rules(
     volatile=(
         "_id",

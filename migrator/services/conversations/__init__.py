@@ -10,12 +10,9 @@ repositories only.
 
 from __future__ import annotations
 
-from migrator.compare.rules import Rules
 from migrator.services.base import Operation
 from migrator.services.conversations import gateway, inputs, legacy
-
-READ_RULES = Rules()
-WRITE_RULES = Rules(volatile=("_id", "createdAt", "updatedAt", "expiredAt", "upsertedIds.*"))
+from migrator.services.messages import WRITE_RULES  # chat documents: the same volatile fields
 
 OPERATIONS = [
     Operation(
@@ -24,7 +21,6 @@ OPERATIONS = [
         legacy.list_page,
         gateway.gw_list_page,
         inputs.list_args,
-        READ_RULES,
         hazards={
             **dict.fromkeys(inputs.CONVERSATION_HAZARDS, "user"),
             "many_conversations": "user",
@@ -36,7 +32,6 @@ OPERATIONS = [
         legacy.get,
         gateway.gw_get,
         inputs.convo_args,
-        READ_RULES,
         hazards=dict.fromkeys(inputs.CONVERSATION_HAZARDS, "conversationId"),
     ),
     Operation(
@@ -45,7 +40,6 @@ OPERATIONS = [
         legacy.find_owner,
         gateway.gw_find_owner,
         inputs.conversation_ids,
-        READ_RULES,
         hazards=dict.fromkeys(inputs.CONVERSATION_HAZARDS, "conversationId"),
     ),
     Operation(
@@ -54,7 +48,6 @@ OPERATIONS = [
         legacy.files,
         gateway.gw_files,
         inputs.conversation_ids,
-        READ_RULES,
         hazards=dict.fromkeys(inputs.CONVERSATION_HAZARDS, "conversationId"),
     ),
     Operation(

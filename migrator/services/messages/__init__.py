@@ -14,7 +14,6 @@ from migrator.compare.rules import Rules
 from migrator.services.base import Operation
 from migrator.services.messages import gateway, inputs, legacy
 
-READ_RULES = Rules()
 WRITE_RULES = Rules(volatile=("_id", "createdAt", "updatedAt", "expiredAt", "upsertedIds.*"))
 
 OPERATIONS = [
@@ -24,7 +23,6 @@ OPERATIONS = [
         legacy.by_conversation,
         gateway.gw_by_conversation,
         inputs.by_conversation_args,
-        READ_RULES,
         hazards=dict.fromkeys(inputs.THREAD_HAZARDS, "conversationId"),
     ),
     Operation(
@@ -33,7 +31,6 @@ OPERATIONS = [
         legacy.list_page,
         gateway.gw_list_page,
         inputs.page_args,
-        READ_RULES,
         hazards=dict.fromkeys(inputs.THREAD_HAZARDS, "conversationId"),
     ),
     Operation(
@@ -42,7 +39,6 @@ OPERATIONS = [
         legacy.get_one,
         gateway.gw_get_one,
         inputs.get_one_args,
-        READ_RULES,
         hazards={
             "legacy_message_plugin": "messageId",
             "messages_without_timestamps": "messageId",
@@ -55,7 +51,6 @@ OPERATIONS = [
         legacy.count_by_conversation,
         gateway.gw_count_by_conversation,
         inputs.count_conversation_args,
-        READ_RULES,
         hazards=dict.fromkeys(inputs.THREAD_HAZARDS, "conversationId"),
     ),
     Operation(

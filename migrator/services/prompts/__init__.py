@@ -26,8 +26,6 @@ from migrator.compare.rules import Rules
 from migrator.services.base import Operation
 from migrator.services.prompts import gateway, inputs, legacy
 
-READ_RULES = Rules()
-
 # Generated ids and clocks at any depth, and the references to new documents.
 WRITE_RULES = Rules(
     volatile=(
@@ -42,7 +40,6 @@ OPERATIONS = [
         legacy.list_groups,
         gateway.gw_list_groups,
         inputs.groups_list_args,
-        READ_RULES,
         hazards={"sort_key_ties": "user", "promptgroup_without_production": "user"},
     ),
     Operation(
@@ -51,7 +48,6 @@ OPERATIONS = [
         legacy.get_group,
         gateway.gw_get_group,
         inputs.group_ids,
-        READ_RULES,
         hazards={"promptgroup_without_production": "group_id"},
     ),
     Operation(
@@ -60,7 +56,6 @@ OPERATIONS = [
         legacy.prompts_of_group,
         gateway.gw_prompts_of_group,
         inputs.group_ids,
-        READ_RULES,
         hazards={"promptgroup_without_production": "group_id"},
     ),
     Operation(

@@ -14,8 +14,6 @@ from migrator.compare.rules import Rules
 from migrator.services.base import Operation
 from migrator.services.transactions import gateway, inputs, legacy
 
-TX_READ_RULES = Rules()
-
 # getTransactions has no sort: the rows are a set, matched by _id.
 TX_BY_USER_RULES = Rules(unordered={"": "_id"})
 
@@ -54,7 +52,6 @@ OPERATIONS = [
         legacy.balance,
         gateway.gw_balance,
         inputs.balance_args,
-        rules=TX_READ_RULES,
         hazards={"duplicate_balances": "user"},
     ),
     Operation(
