@@ -11,8 +11,6 @@ from migrator import model
 from migrator.services.base import UNKNOWN_ID, Args, Sampler, footprint_oid
 
 UNKNOWN_FILE_ID = "00000000-dead-4bee-8f00-000000000000"
-
-
 OWNER_HAZARDS = ("many_files", "files_updated_later", "orphan_files_conversation")
 FILE_HAZARDS = ("orphan_files_user", "orphan_files_conversation", "files_updated_later")
 

@@ -18,8 +18,6 @@ from migrator.services.files.shared import TOOL_FILES_ERROR
 from migrator.services.mongoose import cast_filter, oid
 
 FILE_FIELDS = model.SCHEMA_FIELDS["files"]
-
-
 LIST_PROJECTION = {"text": 0}  # getFiles' default select: extracted text stays out of lists
 LIST_SORT = [("updatedAt", -1)]
 FILE_TTL = timedelta(hours=1)  # createFile: expiresAt = now + 1 h (the TTL index adds 1 h more)

@@ -19,7 +19,6 @@ def _conversations(s: Sampler, n: int | None = -1) -> list[dict]:
 
 # Planted hazards whose refs carry a message's conversation (migrator.seed.hazards).
 ODD_HAZARDS = ("messages_without_timestamps", "string_created_at", "orphan_messages")
-
 THREAD_HAZARDS = (
     *ODD_HAZARDS, "long_conversation", "temporary_conversations", "legacy_message_plugin",
     "messages_updated_later",
