@@ -34,6 +34,7 @@ from migrator.gateway.external import ExternalGateway
 from migrator.guard import read_only
 from migrator.services.base import Args, Operation
 from migrator.settings import Settings
+from migrator.snapshot import Snapshot
 
 HEALTH_TIMEOUT_S = 3.0
 ProgressLine = Callable[[str], None]
@@ -161,19 +162,18 @@ class Paths:
         if self.external is not None and not self.external.alive:
             raise ServerLost(f"the gateway process `{self.external.cmdline}` has exited")
 
-    def snapshot_client(self) -> MongoClient | None:
-        """A client whose snapshot sessions both paths can share per input, or None."""
-        return None if self.snapshot_why() else self.client
-
-    def snapshot_why(self) -> str | None:
-        """Why both paths cannot read in one snapshot session (None: they can)."""
-        if not (self.info.features and self.info.features.snapshot_reads):
-            return "the server has no snapshot reads"
-        if self.other_server:
-            return "the gateway reads another server"
+    def snapshot(self) -> Snapshot:
+        """How both paths can read at one point in time: one snapshot session shared by both,
+        one per path (another server), or none, and why."""
         if self.external is not None:
-            return "the gateway is another process"
-        return None
+            return Snapshot.none("the gateway is another process")
+        if not (self.info.features and self.info.features.snapshot_reads):
+            return Snapshot.none("the server has no snapshot reads")
+        if not self.other_server:
+            return Snapshot.shared()
+        if not (self.g_info.features and self.g_info.features.snapshot_reads):
+            return Snapshot.none("the gateway reads another server, which has no snapshot reads")
+        return Snapshot.per_path("the gateway reads another server")
 
     @contextmanager
     def writes_gateway(self, scratch: Database) -> Iterator[GatewayPath | ExternalPath]:

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,19 @@ from migrator.secrets import mask_text
 
 FORMATS = ("md", "json", "junit")
 EXAMPLE_CHARS = 600
+
+
+@dataclass(kw_only=True)
+class RunResult:
+    """What every job's result carries into its reports: when it started, the environment and
+    options it ran with, how long it took, and whether it ran to the end (``stops_early``)."""
+
+    started: datetime
+    environment: dict[str, Any]
+    options: dict[str, Any]
+    complete: bool = True
+    stopped: str | None = None  # why the run stopped early (interrupted, a lost server)
+    seconds: float = 0.0
 
 
 def prepare_out_dir(out: str | os.PathLike) -> Path:

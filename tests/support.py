@@ -1,14 +1,18 @@
-"""Shared test helpers: run an operation through both paths on real data."""
+"""Shared test helpers: run an operation through both paths on real data and compare what
+they answer and leave behind."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pymongo.database import Database
 
+from migrator.compare.normalize import normalize
+from migrator.compare.rules import Rules
 from migrator.gateway import DbGateway
-from migrator.services.base import Operation, Sampler
+from migrator.services import catalog
+from migrator.services.base import Args, Operation, Sampler
 
 # conftest's `twin_dbs` fixture: a maker of identical database pairs (legacy, gateway).
 Twins = Callable[..., tuple[Database, Database]]
@@ -31,3 +35,81 @@ def both_paths(
     for args in op.sample(Sampler(db, n, seed=seed)):
         rows.append((args, outcome(op.legacy, db, **args), outcome(op.gateway, gw, **args)))
     return rows
+
+
+def assert_in_catalog(ops: Iterable[Operation], areas: Iterable[str]) -> None:
+    """The operations are the catalog's, of these areas, and every write has a footprint."""
+    listed, areas = catalog(), set(areas)
+    for op in ops:
+        assert listed.get(op.name) is op, op.name
+        assert op.area in areas, op.name
+        assert op.kind == "read" or op.footprint is not None, op.name
+
+
+def agreeing_rows(op: Operation, db: Database, *, at_least: int = 1) -> list[tuple]:
+    """``both_paths`` of a read with at least ``at_least`` inputs, every one answered alike."""
+    rows = both_paths(op, db, n=8)
+    assert len(rows) >= at_least, f"{op.name}: {len(rows)} inputs"
+    differ = [(args, leg, gw) for args, leg, gw in rows if leg != gw]
+    assert not differ, f"{len(differ)} of {len(rows)} inputs differ; first: {differ[0]}"
+    return rows
+
+
+def assert_not_vacuous(rows: list[tuple], nonempty: Callable[[Any], bool]) -> None:
+    assert any(leg[0] == "value" and nonempty(leg[1]) for _, leg, _ in rows), (
+        "every sampled input gave an empty answer: the agreement is vacuous"
+    )
+
+
+def nonempty(value: Any, pages: Iterable[str] = ()) -> bool:
+    """A read answer that carries data: a page (under one of the ``pages`` keys) with rows, a
+    count above zero, a document."""
+    pages = tuple(pages)
+    if isinstance(value, Mapping) and any(k in value for k in pages):
+        return any(bool(value.get(k)) for k in pages)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value > 0
+    return bool(value)
+
+
+def settled(value: Any, rules: Rules) -> Any:
+    """An observation with its volatile fields (generated ids, clocks) masked."""
+    return normalize(value, rules)
+
+
+def footprint_state(db: Database, footprint: Mapping[str, Mapping], rules: Rules) -> dict:
+    """The documents a footprint names, volatile fields masked, in a stable order."""
+    return {
+        collection: sorted((settled(d, rules) for d in db[collection].find(dict(query))), key=repr)
+        for collection, query in footprint.items()
+    }
+
+
+def write_problems(
+    op: Operation, inputs: list[Args], legacy_db: Database, gateway_db: Database
+) -> list[str]:
+    """Apply every input of a write to both twins (legacy on the first, the gateway on the
+    second): the answers and footprint documents that differ, or a vacuous run (no document
+    changed, no answer). None found is a pass."""
+    assert op.footprint is not None, op.name
+    footprints = [op.footprint(legacy_db, args) for args in inputs]
+    before = [footprint_state(legacy_db, fp, op.rules) for fp in footprints]
+    gw = DbGateway(gateway_db)
+    problems, answered = [], False
+    for args in inputs:
+        leg = outcome(op.legacy, legacy_db, **args)
+        got = outcome(op.gateway, gw, **args)
+        if settled(leg, op.rules) != settled(got, op.rules):
+            problems.append(f"{op.name}: answers differ for {args}: {leg} vs {got}")
+        answered = answered or (leg[0] == "value" and bool(leg[1]))
+    changed = 0
+    for fp, was in zip(footprints, before, strict=True):
+        after = footprint_state(legacy_db, fp, op.rules)
+        if after != footprint_state(gateway_db, fp, op.rules):
+            problems.append(f"{op.name}: documents differ in {fp}")
+        changed += after != was
+    if not changed or not answered:
+        problems.append(f"{op.name}: vacuous (changed {changed}, answered {answered})")
+    return problems

@@ -4,23 +4,37 @@ deliberately wrong gateways are caught (issue 3, "Tests that must pass")."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from bson import ObjectId
 from pymongo.database import Database
-from support import Twins, both_paths, outcome
+from support import (
+    Twins,
+    agreeing_rows,
+    assert_in_catalog,
+    assert_not_vacuous,
+    both_paths,
+    footprint_state,
+    nonempty,
+    outcome,
+    settled,
+    write_problems,
+)
 
-from migrator.compare.normalize import normalize
-from migrator.compare.rules import Rules
 from migrator.gateway import DbGateway
-from migrator.services import agents as ag
-from migrator.services import catalog
-from migrator.services import prompts as pr
+from migrator.services import access, agents, prompts
+from migrator.services.access import gateway as access_gw
+from migrator.services.agents import gateway as ag_gw
+from migrator.services.agents import legacy as ag_legacy
+from migrator.services.agents import shared as ag_shared
 from migrator.services.base import Operation, Sampler
+from migrator.services.prompts import gateway as pr_gw
+from migrator.services.prompts import inputs as pr_inputs
+from migrator.services.prompts import legacy as pr_legacy
 
-OPS = [*ag.OPERATIONS, *pr.OPERATIONS]
+OPS = [*agents.OPERATIONS, *prompts.OPERATIONS]
 READS = [op for op in OPS if op.kind == "read"]
 WRITES = [op for op in OPS if op.kind == "write"]
 PAGES = ("data", "promptGroups")  # the list key of a page answer
@@ -29,28 +43,7 @@ ERROR_MESSAGES = ({"message": "Error getting prompt group"}, {"message": "Error 
 
 
 def _nonempty(value: Any) -> bool:
-    """A read answer that carries data (a page with rows, a count above zero, a document)."""
-    if isinstance(value, Mapping) and any(k in value for k in PAGES):
-        return any(bool(value.get(k)) for k in PAGES)
-    if value in ERROR_MESSAGES:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return value > 0
-    return bool(value)
-
-
-def _settled(value: Any, rules: Rules) -> Any:
-    return normalize(value, rules)
-
-
-def _state(db: Database, footprint: Mapping[str, Mapping], rules: Rules) -> dict[str, list]:
-    """The documents a footprint names, volatile fields masked, in a stable order."""
-    return {
-        collection: sorted((_settled(d, rules) for d in db[collection].find(dict(query))), key=repr)
-        for collection, query in footprint.items()
-    }
+    return value not in ERROR_MESSAGES and nonempty(value, PAGES)
 
 
 def _op(name: str) -> Operation:
@@ -63,10 +56,7 @@ SLICE = dict.fromkeys(("users", "agents", "aclentries", "promptgroups", "prompts
 
 
 def test_catalog_lists_both_areas() -> None:
-    names = set(catalog())
-    for op in OPS:
-        assert op.name in names
-        assert op.area in ("agents", "prompts")
+    assert_in_catalog(OPS, ("agents", "prompts"))
     assert {op.name for op in READS} >= {
         "agents.get",
         "agents.list",
@@ -80,7 +70,6 @@ def test_catalog_lists_both_areas() -> None:
         "agents.update",
         "prompts.create_prompt_group",
     }
-    assert all(op.footprint is not None for op in WRITES)
 
 
 # --- (1) reads: both paths agree on every sampled input --------------------------------------
@@ -88,36 +77,31 @@ def test_catalog_lists_both_areas() -> None:
 
 @pytest.mark.parametrize("op", READS, ids=lambda op: op.name)
 def test_read_paths_agree(op: Operation, seeded_db: Database) -> None:
-    rows = both_paths(op, seeded_db, n=8)
-    assert rows
-    differ = [(args, leg, gw) for args, leg, gw in rows if leg != gw]
-    assert not differ, f"{len(differ)} of {len(rows)} inputs differ; first: {differ[0]}"
+    rows = agreeing_rows(op, seeded_db)
     if op.name == "agents.count_promoted":
         # The seeded set promotes no agent: see test_count_promoted_follows_promotions.
         assert rows[0][1] == ("value", seeded_db.agents.count_documents({"is_promoted": True}))
         return
-    assert any(leg[0] == "value" and _nonempty(leg[1]) for _, leg, _ in rows), (
-        "every sampled input gave an empty answer: the agreement is vacuous"
-    )
+    assert_not_vacuous(rows, _nonempty)
 
 
 def test_count_promoted_follows_promotions(twin_dbs: Twins, seeded_db: Database) -> None:
     db = twin_dbs(seeded_db, only=SLICE)[0]
     agent = db.agents.find_one({}, {"id": 1, "author": 1})
     assert agent is not None
-    ag.update_agent(
+    ag_legacy.update_agent(
         db, agent_id=agent["id"], user_id=str(agent["author"]), data={"is_promoted": True}
     )
     expected = db.agents.count_documents({"is_promoted": True})
     assert expected >= 1
-    assert ag.count_promoted(db) == ag.gw_count_promoted(DbGateway(db)) == expected
+    assert ag_legacy.count_promoted(db) == ag_gw.gw_count_promoted(DbGateway(db)) == expected
 
 
 @pytest.mark.parametrize(
     ("legacy", "gateway", "rows_key", "owner_field"),
     [
-        (ag.list_agents, ag.gw_list_agents, "data", "agents"),
-        (pr.list_groups, pr.gw_list_groups, "promptGroups", "promptgroups"),
+        (ag_legacy.list_agents, ag_gw.gw_list_agents, "data", "agents"),
+        (pr_legacy.list_groups, pr_gw.gw_list_groups, "promptGroups", "promptgroups"),
     ],
     ids=["agents", "prompt-groups"],
 )
@@ -159,7 +143,7 @@ def test_agent_list_follows_the_acl(seeded_db: Database) -> None:
     gw = DbGateway(seeded_db)
     author = seeded_db.agents.find_one({}, {"author": 1})["author"]
     owned = {a["id"] for a in seeded_db.agents.find({"author": author})}
-    for fn, handle in ((ag.list_agents, seeded_db), (ag.gw_list_agents, gw)):
+    for fn, handle in ((ag_legacy.list_agents, seeded_db), (ag_gw.gw_list_agents, gw)):
         page = fn(handle, user_id=str(author), required_permission="2")
         assert {a["id"] for a in page["data"]} == owned
         assert all(a["author"] == str(author) for a in page["data"])  # the hex string
@@ -176,25 +160,11 @@ def test_write_paths_leave_the_same_state(twin_dbs: Twins) -> None:
     engine); their footprints do not overlap."""
     legacy_db, gateway_db = twin_dbs()
     plans = [(op, list(op.sample(Sampler(legacy_db, 3, seed=5)))) for op in WRITES]
-    gw = DbGateway(gateway_db)
-    for op, inputs in plans:
-        assert len(inputs) >= 3, op.name
-        assert op.footprint is not None
-        footprints = [op.footprint(legacy_db, args) for args in inputs]
-        before = [_state(legacy_db, fp, op.rules) for fp in footprints]
-        answers = []
-        for args in inputs:
-            leg = outcome(op.legacy, legacy_db, **args)
-            got = outcome(op.gateway, gw, **args)
-            assert _settled(leg, op.rules) == _settled(got, op.rules), f"{op.name}: {args}"
-            answers.append(leg)
-        changed = 0
-        for fp, was in zip(footprints, before, strict=True):
-            after = _state(legacy_db, fp, op.rules)
-            assert after == _state(gateway_db, fp, op.rules), f"{op.name}: state differs in {fp}"
-            changed += after != was
-        assert changed, f"{op.name}: no input changed any document (vacuous)"
-        assert any(kind == "value" and value for kind, value in answers), op.name
+    assert all(len(inputs) >= 3 for _, inputs in plans), [(op.name, len(i)) for op, i in plans]
+    problems = [
+        p for op, inputs in plans for p in write_problems(op, inputs, legacy_db, gateway_db)
+    ]
+    assert not problems, "\n".join(problems)
     for collection in ("agents", "aclentries", "promptgroups", "prompts"):
         assert legacy_db[collection].count_documents({}) == gateway_db[collection].count_documents(
             {}
@@ -208,8 +178,8 @@ def test_create_agent_shape(twin_dbs: Twins, seeded_db: Database) -> None:
     user = str(legacy_db.users.find_one({}, {"_id": 1})["_id"])
     data = {"name": "Shape", "provider": "openAI", "model": "gpt-4o", "category": " rd ", "zz": 1}
     for db, create, listing, handle in (
-        (legacy_db, ag.create_agent, ag.list_agents, legacy_db),
-        (gateway_db, ag.gw_create_agent, ag.gw_list_agents, DbGateway(gateway_db)),
+        (legacy_db, ag_legacy.create_agent, ag_legacy.list_agents, legacy_db),
+        (gateway_db, ag_gw.gw_create_agent, ag_gw.gw_list_agents, DbGateway(gateway_db)),
     ):
         doc = create(handle, user_id=user, agent_id="agent_shape000000000000000", data=data)
         assert doc["category"] == "rd" and "zz" not in doc
@@ -257,17 +227,17 @@ def test_group_principals_and_access_roles(twin_dbs: Twins, seeded_db: Database)
         )
     gw = DbGateway(gateway_db)
     pages = {}
-    for fn, handle in ((ag.list_agents, legacy_db), (ag.gw_list_agents, gw)):
+    for fn, handle in ((ag_legacy.list_agents, legacy_db), (ag_gw.gw_list_agents, gw)):
         mine = fn(handle, user_id=str(member["_id"]))
         assert private["id"] in [a["id"] for a in mine["data"]]
         theirs = fn(handle, user_id=str(outsider["_id"]))
         assert private["id"] not in [a["id"] for a in theirs["data"]]
         pages[fn] = mine
-    assert pages[ag.list_agents] == pages[ag.gw_list_agents]
+    assert pages[ag_legacy.list_agents] == pages[ag_gw.gw_list_agents]
     data = {"name": "Roles", "provider": "openAI", "model": "gpt-4o"}
     for db, create, handle in (
-        (legacy_db, ag.create_agent, legacy_db),
-        (gateway_db, ag.gw_create_agent, gw),
+        (legacy_db, ag_legacy.create_agent, legacy_db),
+        (gateway_db, ag_gw.gw_create_agent, gw),
     ):
         doc = create(
             handle, user_id=str(member["_id"]), agent_id="agent_roles00000000000000", data=data
@@ -284,8 +254,8 @@ def test_update_with_an_unchanged_field_is_a_duplicate_version(
     agent = legacy_db.agents.find_one({})
     versions = len(agent["versions"])
     for db, update, handle in (
-        (legacy_db, ag.update_agent, legacy_db),
-        (gateway_db, ag.gw_update_agent, DbGateway(gateway_db)),
+        (legacy_db, ag_legacy.update_agent, legacy_db),
+        (gateway_db, ag_gw.gw_update_agent, DbGateway(gateway_db)),
     ):
         same = update(handle, agent_id=agent["id"], user_id=UNKNOWN, data={"name": agent["name"]})
         assert same["version"] == versions and "author" not in same
@@ -306,7 +276,7 @@ def test_create_prompt_group_reuses_an_interrupted_group(
     legacy_db, gateway_db = twin_dbs(seeded_db, only=SLICE)
     inputs = [
         a
-        for a in pr._new_groups(Sampler(legacy_db, 3, seed=5))
+        for a in pr_inputs.new_groups(Sampler(legacy_db, 3, seed=5))
         if a["group"].get("name")
         and legacy_db.promptgroups.find_one({"name": a["group"]["name"], "productionId": None})
     ]
@@ -314,8 +284,8 @@ def test_create_prompt_group_reuses_an_interrupted_group(
     args = inputs[0]
     broken = legacy_db.promptgroups.find_one({"name": args["group"]["name"], "productionId": None})
     for db, create, handle in (
-        (legacy_db, pr.create_prompt_group, legacy_db),
-        (gateway_db, pr.gw_create_prompt_group, DbGateway(gateway_db)),
+        (legacy_db, pr_legacy.create_prompt_group, legacy_db),
+        (gateway_db, pr_gw.gw_create_prompt_group, DbGateway(gateway_db)),
     ):
         groups_before = db.promptgroups.count_documents({})
         result = create(handle, **args)
@@ -337,11 +307,11 @@ def _wrong_agents_without_acl(gw: DbGateway, **kw: Any) -> dict[str, Any]:
     everyone = [a["_id"] for a in repo.find({}, select={"_id": 1})]
     page = repo.get_list_agents_by_access(
         everyone,
-        ag.agent_list_filter(kw.get("category"), kw.get("search"), kw.get("promoted")),
-        ag.normalize_limit(kw.get("limit")),
+        ag_shared.agent_list_filter(kw.get("category"), kw.get("search"), kw.get("promoted")),
+        access.normalize_limit(kw.get("limit")),
         kw.get("cursor"),
     )
-    ag.mark_public(page["data"], ag.gw_public(gw, "agent"))
+    ag_shared.mark_public(page["data"], access_gw.gw_public(gw, "agent"))
     return page
 
 
@@ -355,7 +325,7 @@ def _wrong_prompts_ascending(gw: DbGateway, *, group_id: Any) -> Any:
 
 def _wrong_groups_case_sensitive(gw: DbGateway, **kw: Any) -> dict[str, Any]:
     """The name filter without the `i` flag."""
-    answer = pr.gw_list_groups(gw, **{**kw, "name": None})
+    answer = pr_gw.gw_list_groups(gw, **{**kw, "name": None})
     if kw.get("name"):
         needle = kw["name"]
         answer["promptGroups"] = [g for g in answer["promptGroups"] if needle in g["name"]]
@@ -381,11 +351,11 @@ def test_wrong_gateway_read_disagrees(name: str, wrong: Any, seeded_db: Database
 
 def _wrong_update_without_version(gw: DbGateway, *, agent_id: str, user_id: str, data: dict) -> Any:
     """updateAgent without the version snapshot: the history stops growing."""
-    update = ag.update_payload(data)
+    update = ag_shared.update_payload(data)
     repo = gw.get_repository("Agent")
     if repo.get_agent({"id": agent_id}) is None:
         return None
-    return ag.present_author(repo.find_one_and_update({"id": agent_id}, update), user_id)
+    return ag_shared.present_author(repo.find_one_and_update({"id": agent_id}, update), user_id)
 
 
 def test_wrong_gateway_write_disagrees(twin_dbs: Twins, seeded_db: Database) -> None:
@@ -396,5 +366,7 @@ def test_wrong_gateway_write_disagrees(twin_dbs: Twins, seeded_db: Database) -> 
     footprint = op.footprint(legacy_db, inputs[0])
     leg = outcome(op.legacy, legacy_db, **inputs[0])
     got = outcome(_wrong_update_without_version, DbGateway(gateway_db), **inputs[0])
-    assert _settled(leg, op.rules) != _settled(got, op.rules)
-    assert _state(legacy_db, footprint, op.rules) != _state(gateway_db, footprint, op.rules)
+    assert settled(leg, op.rules) != settled(got, op.rules)
+    assert footprint_state(legacy_db, footprint, op.rules) != footprint_state(
+        gateway_db, footprint, op.rules
+    )

@@ -7,58 +7,48 @@ and deliberately wrong gateways are caught (issue 3, "Tests that must pass").
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import pytest
 from pymongo.database import Database
-from support import Twins, both_paths, outcome
+from support import (
+    Twins,
+    agreeing_rows,
+    assert_in_catalog,
+    assert_not_vacuous,
+    both_paths,
+    footprint_state,
+    nonempty,
+    outcome,
+    settled,
+    write_problems,
+)
 
-from migrator.compare.normalize import normalize
-from migrator.compare.rules import Rules
 from migrator.gateway import DbGateway
-from migrator.services import catalog
-from migrator.services import conversations as conv
-from migrator.services import messages as msg
-from migrator.services.base import Operation, Sampler
+from migrator.services import catalog, conversations, messages
+from migrator.services.base import UNKNOWN_ID, Operation, Sampler
+from migrator.services.conversations import gateway as conv_gw
+from migrator.services.conversations import inputs as conv_inputs
+from migrator.services.conversations import legacy as conv_legacy
+from migrator.services.conversations import shared as conv_shared
+from migrator.services.js import iso
+from migrator.services.messages import gateway as msg_gw
+from migrator.services.messages import legacy as msg_legacy
+from migrator.services.messages import shared as msg_shared
 
-OPS = [*conv.OPERATIONS, *msg.OPERATIONS]
+OPS = [*conversations.OPERATIONS, *messages.OPERATIONS]
 READS = [op for op in OPS if op.kind == "read"]
 WRITES = [op for op in OPS if op.kind == "write"]
 PAGES = ("conversations", "messages")  # the list key of a page answer
 
 
 def _nonempty(value: Any) -> bool:
-    """A read answer that carries data (a page with rows, a count above zero, a document)."""
-    if isinstance(value, Mapping) and any(k in value for k in PAGES):
-        return any(bool(value.get(k)) for k in PAGES)
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return value > 0
-    return bool(value)
-
-
-def _settled(value: Any, rules: Rules) -> Any:
-    """A write's observation with its volatile fields (generated ids, clocks) masked."""
-    return normalize(value, rules)
-
-
-def _state(db: Database, footprint: Mapping[str, Mapping], rules: Rules) -> dict[str, list]:
-    """The documents a footprint names, volatile fields masked, in a stable order."""
-    out = {}
-    for collection, query in footprint.items():
-        docs = [_settled(d, rules) for d in db[collection].find(dict(query))]
-        out[collection] = sorted(docs, key=repr)
-    return out
+    return nonempty(value, PAGES)
 
 
 def test_catalog_lists_both_areas() -> None:
-    names = set(catalog())
-    for op in OPS:
-        assert op.name in names
-        assert op.name.split(".")[0] in ("conversations", "messages")
+    assert_in_catalog(OPS, ("conversations", "messages"))
     assert {op.name for op in WRITES} >= {
         "conversations.save",
         "conversations.archive",
@@ -70,7 +60,6 @@ def test_catalog_lists_both_areas() -> None:
         "messages.delete_since",
         "messages.bulk_save",
     }
-    assert all(op.footprint is not None for op in WRITES)
 
 
 # --- (1) reads: both paths agree on every sampled input --------------------------------------
@@ -78,25 +67,19 @@ def test_catalog_lists_both_areas() -> None:
 
 @pytest.mark.parametrize("op", READS, ids=lambda op: op.name)
 def test_read_paths_agree(op: Operation, seeded_db: Database) -> None:
-    rows = both_paths(op, seeded_db, n=8)
-    assert len(rows) >= 5
-    differ = [(args, leg, gw) for args, leg, gw in rows if leg != gw]
-    assert not differ, f"{len(differ)} of {len(rows)} inputs differ; first: {differ[0]}"
-    assert any(leg[0] == "value" and _nonempty(leg[1]) for _, leg, _ in rows), (
-        "every sampled input gave an empty answer: the agreement is vacuous"
-    )
+    assert_not_vacuous(agreeing_rows(op, seeded_db, at_least=5), _nonempty)
 
 
 def test_list_page_reproduces_the_popped_row_cursor(seeded_db: Database) -> None:
     """B's sidebar skips the popped row: walking the pages lists every conversation but one
     per full page, on both paths alike."""
-    user = conv._heavy_users(Sampler(seeded_db, 1))[0]
+    user = conv_inputs.heavy_users(Sampler(seeded_db, 1))[0]
     gw = DbGateway(seeded_db)
     seen: dict[str, list[str]] = {"legacy": [], "gateway": []}
     cursors = 0
     for name, call in (
-        ("legacy", lambda c: conv.list_page(seeded_db, user=user, cursor=c, limit=5)),
-        ("gateway", lambda c: conv.gw_list_page(gw, user=user, cursor=c, limit=5)),
+        ("legacy", lambda c: conv_legacy.list_page(seeded_db, user=user, cursor=c, limit=5)),
+        ("gateway", lambda c: conv_gw.gw_list_page(gw, user=user, cursor=c, limit=5)),
     ):
         cursor, cursors = None, 0
         while True:
@@ -119,14 +102,14 @@ def test_invalid_cursor_is_an_error_not_a_match(seeded_db: Database) -> None:
     """An unparseable cursor is Mongoose's CastError (§1 #4) on both paths, not a string
     compared with string dates."""
     gw = DbGateway(seeded_db)
-    user = conv._heavy_users(Sampler(seeded_db, 1))[0]
-    assert conv.list_page(seeded_db, user=user, cursor="soon") == conv.LIST_ERROR
-    assert conv.gw_list_page(gw, user=user, cursor="soon") == conv.LIST_ERROR
+    user = conv_inputs.heavy_users(Sampler(seeded_db, 1))[0]
+    assert conv_legacy.list_page(seeded_db, user=user, cursor="soon") == conv_shared.LIST_ERROR
+    assert conv_gw.gw_list_page(gw, user=user, cursor="soon") == conv_shared.LIST_ERROR
     odd = seeded_db.messages.find_one({"createdAt": {"$type": "string"}})
     assert odd is not None
     args = {"conversation_id": odd["conversationId"], "user": odd["user"], "cursor": "zzz"}
-    assert outcome(msg.list_page, seeded_db, **args) == ("error", "CastError")
-    assert outcome(msg.gw_list_page, gw, **args) == ("error", "CastError")
+    assert outcome(msg_legacy.list_page, seeded_db, **args) == ("error", "CastError")
+    assert outcome(msg_gw.gw_list_page, gw, **args) == ("error", "CastError")
 
 
 # --- (2) writes: same answers, same resulting documents --------------------------------------
@@ -137,24 +120,7 @@ def _check_write(op: Operation, legacy_db: Database, gateway_db: Database) -> li
     inputs = list(op.sample(Sampler(legacy_db, 5, seed=5)))  # drawn before any write
     if len(inputs) < 2 or op.footprint is None:
         return [f"{op.name}: {len(inputs)} inputs, footprint {op.footprint}"]
-    footprints = [op.footprint(legacy_db, args) for args in inputs]
-    before = [_state(legacy_db, fp, op.rules) for fp in footprints]
-    gw = DbGateway(gateway_db)
-    problems, answered = [], False
-    for args in inputs:
-        leg = outcome(op.legacy, legacy_db, **args)
-        got = outcome(op.gateway, gw, **args)
-        if _settled(leg, op.rules) != _settled(got, op.rules):
-            problems.append(f"{op.name}: answers differ for {args}: {leg} vs {got}")
-        answered = answered or (leg[0] == "value" and bool(leg[1]))
-    changed = 0
-    for fp, was in zip(footprints, before, strict=True):
-        after = _state(legacy_db, fp, op.rules)
-        if after != _state(gateway_db, fp, op.rules):
-            problems.append(f"{op.name}: documents differ in {fp}")
-        changed += after != was
-    if not changed or not answered:
-        problems.append(f"{op.name}: vacuous (changed {changed}, answered {answered})")
+    problems = write_problems(op, inputs, legacy_db, gateway_db)
     for collection in ("conversations", "messages"):
         counts = [d[collection].count_documents({}) for d in (legacy_db, gateway_db)]
         if counts[0] != counts[1]:
@@ -199,9 +165,9 @@ def test_save_convo_upsert_shape(twin_dbs: Twins, seeded_db: Database) -> None:
         "user": orphan["user"],
         "conversation": {"conversationId": orphan["conversationId"], "bogus": 1},
     }
-    leg = conv.save(legacy_db, **args)
-    got = conv.gw_save(DbGateway(gateway_db), **args)
-    assert _settled(leg, conv.WRITE_RULES) == _settled(got, conv.WRITE_RULES)
+    leg = conv_legacy.save(legacy_db, **args)
+    got = conv_gw.gw_save(DbGateway(gateway_db), **args)
+    assert settled(leg, conversations.WRITE_RULES) == settled(got, conversations.WRITE_RULES)
     expected_ids = [
         m["_id"]
         for m in legacy_db.messages.find({"conversationId": orphan["conversationId"]}).sort(
@@ -220,8 +186,8 @@ def test_bulk_save_keeps_a_given_version_key(twin_dbs: Twins, seeded_db: Databas
     copy = legacy_db.messages.find_one({}, {"_id": 0})
     assert copy is not None and "__v" in copy
     fresh = {**copy, "messageId": "11111111-2222-4333-8444-555555555555", "__v": 3}
-    leg = msg.bulk_save(legacy_db, messages=[fresh])
-    got = msg.gw_bulk_save(DbGateway(gateway_db), messages=[fresh])
+    leg = msg_legacy.bulk_save(legacy_db, messages=[fresh])
+    got = msg_gw.gw_bulk_save(DbGateway(gateway_db), messages=[fresh])
     assert leg["upsertedCount"] == got["upsertedCount"] == 1
     for db in twins:
         stored = db.messages.find_one({"messageId": fresh["messageId"]})
@@ -254,9 +220,9 @@ def _wrong_messages_no_owner(
     page_size: Any = None,
 ) -> dict[str, Any]:
     """The paged list exactly as the real gateway, but without the `user` filter."""
-    field = sort_by if sort_by in msg.SORT_FIELDS else "createdAt"
+    field = sort_by if sort_by in msg_shared.SORT_FIELDS else "createdAt"
     ascending = sort_direction == "asc"
-    size = msg._leading_int(page_size) or msg.PAGE_SIZE
+    size = msg_gw._leading_int(page_size) or msg_shared.PAGE_SIZE
     query: dict[str, Any] = {"conversationId": conversation_id}
     if cursor:
         query[field] = {"$gt" if ascending else "$lt": cursor}
@@ -264,7 +230,7 @@ def _wrong_messages_no_owner(
     rows = repo.find(query, sort={field: 1 if ascending else -1}, limit=size + 1)
     nxt = rows.pop().get(field) if len(rows) > size else None
     if isinstance(nxt, datetime):
-        nxt = msg.iso(nxt)
+        nxt = iso(nxt)
     return {"messages": rows, "nextCursor": nxt}
 
 
@@ -304,7 +270,7 @@ def _wrong_save_message_no_owner(
     gw: DbGateway, *, user: str, message: dict, is_temporary: bool = False
 ) -> Any:
     """The upsert keyed by messageId alone: another user's message gets overwritten."""
-    if not msg.ZOD_UUID.fullmatch(str(message.get("conversationId"))):
+    if not msg_legacy.ZOD_UUID.fullmatch(str(message.get("conversationId"))):
         return None
     data = {k: v for k, v in message.items() if k != "newMessageId"}
     data.update(user=user, expiredAt=None)
@@ -320,13 +286,13 @@ def test_wrong_gateway_write_disagrees(twin_dbs: Twins, seeded_db: Database) -> 
     legacy_db, gateway_db = twin_dbs(seeded_db, only=_a_few_threads(seeded_db))
     op = _op("messages.save")
     inputs = list(op.sample(Sampler(legacy_db, 5, seed=5)))
-    hijack = [a for a in inputs if a["user"] == msg.UNKNOWN_USER]
+    hijack = [a for a in inputs if a["user"] == UNKNOWN_ID]
     assert hijack
     footprint = op.footprint(legacy_db, hijack[0])
     leg = outcome(op.legacy, legacy_db, **hijack[0])
     got = outcome(_wrong_save_message_no_owner, DbGateway(gateway_db), **hijack[0])
-    answers_differ = _settled(leg, op.rules) != _settled(got, op.rules)
-    state_differs = _state(legacy_db, footprint, op.rules) != _state(
+    answers_differ = settled(leg, op.rules) != settled(got, op.rules)
+    state_differs = footprint_state(legacy_db, footprint, op.rules) != footprint_state(
         gateway_db, footprint, op.rules
     )
     assert answers_differ and state_differs

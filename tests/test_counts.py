@@ -29,6 +29,12 @@ def _cfg(server, legacy_db: str, gateway_db: str | None = None):
     return settings.resolve(mongo_uri=server.uri, db=legacy_db, gateway_db=gateway_db, environ={})
 
 
+def _counts_cli(server, legacy_db: str, gateway_db: str, out, *more: str):
+    """``migrator counts`` on the two databases, reports into ``out``."""
+    args = ["--mongo-uri", server.uri, "--db", legacy_db, "--gateway-db", gateway_db]
+    return CliRunner().invoke(main, ["counts", *args, "--out", str(out), *more])
+
+
 def _by_name(result):
     return {c.name: c for c in result.collections}
 
@@ -42,25 +48,15 @@ def test_identical_databases_are_clean_and_the_settle_window_absorbs_writes_in_f
 ) -> None:
     source, target = twin_dbs()
     out = tmp_path / "reports"
-    run = CliRunner().invoke(
-        main,
-        [
-            "counts",
-            "--mongo-uri",
-            mongo_server.uri,
-            "--db",
-            source.name,
-            "--gateway-db",
-            target.name,
-            "--out",
-            str(out),
-        ],
-    )
+    run = _counts_cli(mongo_server, source.name, target.name, out)
     assert run.exit_code == 0, run.output
     assert "counts: CLEAN" in run.output
     data = json.loads(next(out.glob("counts-*.json")).read_text())
     assert data["schema_version"] == SCHEMA_VERSION and data["verdict"] == OK and data["clean"]
     assert [c["name"] for c in data["collections"]] == list(model.COLLECTIONS)
+    # One snapshot choice for the run (the server's features decide it), kept per collection.
+    assert data["snapshot"]["mode"] in ("shared", "none")
+    assert {c["snapshot"] for c in data["collections"]} == {data["snapshot"]["mode"]}
     for c in data["collections"]:
         assert (
             c["legacy"]["total"] == c["gateway"]["total"] == source[c["name"]].count_documents({})
@@ -238,22 +234,7 @@ def _three_nights(mongo_server, source, target, tmp_path) -> None:
 
     # Tonight, through the command line: exit 1, the trend table and a chart.
     out = history.parent
-    run = CliRunner().invoke(
-        main,
-        [
-            "counts",
-            "--mongo-uri",
-            mongo_server.uri,
-            "--db",
-            source.name,
-            "--gateway-db",
-            target.name,
-            "--collections",
-            "messages",
-            "--out",
-            str(out),
-        ],
-    )
+    run = _counts_cli(mongo_server, source.name, target.name, out, "--collections", "messages")
     assert run.exit_code == 1, run.output
     report = next(out.glob("counts-*.md")).read_text()
     assert report.startswith("# migrator counts — DRIFT: messages (total -1, 1 owner, 1 day)")

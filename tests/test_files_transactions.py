@@ -22,12 +22,14 @@ from migrator.choices import gateway_class
 from migrator.compare.rules import Rules
 from migrator.gateway import DbGateway
 from migrator.gateway.repository import utcnow
-from migrator.services import catalog
-from migrator.services import files as files_svc
-from migrator.services import transactions as tx_svc
+from migrator.services import catalog, files, transactions
 from migrator.services.base import Operation, Sampler
+from migrator.services.files import gateway as files_gw
+from migrator.services.files import legacy as files_legacy
+from migrator.services.transactions import gateway as tx_gw
+from migrator.services.transactions import legacy as tx_legacy
 
-OPS = {op.name: op for op in [*files_svc.OPERATIONS, *tx_svc.OPERATIONS]}
+OPS = {op.name: op for op in [*files.OPERATIONS, *transactions.OPERATIONS]}
 READS = sorted(name for name, op in OPS.items() if op.kind == "read")
 WRITES = sorted(name for name, op in OPS.items() if op.kind == "write")
 VOLATILE = "<volatile>"
@@ -188,12 +190,12 @@ def test_delete_files_with_a_user_deletes_all_of_them(mongo_db: Database) -> Non
         [_file(alice, f"a{i}") for i in range(3)] + [_file(bob, f"b{i}") for i in range(4)]
     )
     # one id named, but every file of the user goes (deleteFiles quirk)
-    assert files_svc.delete_files(mongo_db, file_ids=["a0"], user_id=str(alice)) == 3
+    assert files_legacy.delete_files(mongo_db, file_ids=["a0"], user_id=str(alice)) == 3
     gw = DbGateway(mongo_db)
-    assert files_svc.gw_delete_files(gw, file_ids=["b0"], user_id=str(bob)) == 4
+    assert files_gw.gw_delete_files(gw, file_ids=["b0"], user_id=str(bob)) == 4
     mongo_db.files.insert_many([_file(bob, "c0"), _file(bob, "c1")])
-    assert files_svc.gw_delete_files(gw, file_ids=["c0"]) == 1
-    assert files_svc.delete_files(mongo_db, file_ids=["c1"]) == 1
+    assert files_gw.gw_delete_files(gw, file_ids=["c0"]) == 1
+    assert files_legacy.delete_files(mongo_db, file_ids=["c1"]) == 1
     assert mongo_db.files.count_documents({}) == 0
 
 
@@ -202,8 +204,8 @@ def test_create_file_ttl_defaults_and_usage(mongo_db: Database) -> None:
     data = {"user": str(user), "file_id": "f1", "bytes": 5, "filename": "x.png"}
     data.update(filepath="/images/x.png", type="image/png", temp_file_id="t1", junk=1)
     before = utcnow()
-    legacy = files_svc.create(mongo_db, data=data)
-    gateway = files_svc.gw_create(DbGateway(mongo_db), data={**data, "file_id": "f2"})
+    legacy = files_legacy.create(mongo_db, data=data)
+    gateway = files_gw.gw_create(DbGateway(mongo_db), data={**data, "file_id": "f2"})
     for doc in (legacy, gateway):
         assert doc is not None
         assert doc["user"] == user  # cast to ObjectId
@@ -211,13 +213,13 @@ def test_create_file_ttl_defaults_and_usage(mongo_db: Database) -> None:
         assert (doc["object"], doc["usage"], doc["source"], doc["__v"]) == ("file", 0, "local", 0)
         assert before + timedelta(minutes=59) <= doc["expiresAt"] <= utcnow() + timedelta(hours=1)
         assert doc["createdAt"] == doc["updatedAt"]
-    used = files_svc.increment_usage(mongo_db, file_id="f1")
-    gw_used = files_svc.gw_increment_usage(DbGateway(mongo_db), file_id="f2", inc=3)
+    used = files_legacy.increment_usage(mongo_db, file_id="f1")
+    gw_used = files_gw.gw_increment_usage(DbGateway(mongo_db), file_id="f2", inc=3)
     assert used is not None and gw_used is not None
     assert (used["usage"], gw_used["usage"]) == (1, 3)
     for doc in (used, gw_used):
         assert "expiresAt" not in doc and "temp_file_id" not in doc
-    kept = files_svc.create(mongo_db, data={**data, "file_id": "f3"}, disable_ttl=True)
+    kept = files_legacy.create(mongo_db, data={**data, "file_id": "f3"}, disable_ttl=True)
     assert kept is not None and "expiresAt" not in kept
 
 
@@ -231,8 +233,8 @@ def test_tool_files_with_no_known_resource_drops_the_empty_or(seeded_db: Databas
     )
     assert len(expected) == 3
     for fn, target in (
-        (files_svc.tool_files_by_ids, seeded_db),
-        (files_svc.gw_tool_files_by_ids, DbGateway(seeded_db)),
+        (files_legacy.tool_files_by_ids, seeded_db),
+        (files_gw.gw_tool_files_by_ids, DbGateway(seeded_db)),
     ):
         for resources in (["image_edit"], ["context"]):
             assert fn(target, file_ids=ids, tool_resources=resources) == expected
@@ -246,12 +248,12 @@ def test_create_transaction_rates_and_balance(mongo_db: Database, path: str) -> 
     if path == "legacy":
 
         def create(data: dict) -> Any:
-            return tx_svc.create_transaction(mongo_db, data=data)
+            return tx_legacy.create_transaction(mongo_db, data=data)
     else:
         gw = DbGateway(mongo_db)
 
         def create(data: dict) -> Any:
-            return tx_svc.gw_create_transaction(gw, data=data)
+            return tx_gw.gw_create_transaction(gw, data=data)
 
     on = {"enabled": True}
     # incomplete completion: rate x1.15, value ceil(-333 * 15 * 1.15) = ceil(-5744.25)

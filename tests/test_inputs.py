@@ -32,6 +32,20 @@ def _one_line_exit_2(code: int, output: str, *needles: str) -> None:
         assert needle in lines[0], output
 
 
+def _bad_file_is_exit_2(
+    tmp_path: Path, command: str, option: str, name: str, content: bytes, *needles: str
+) -> Path:
+    """``command`` run with ``option`` naming a file of ``content``: one line, exit 2, naming
+    the needles (``{file}`` stands for the file's path)."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    code, out = _run(
+        [command, "--mongo-uri", DEAD, option, str(path), "--out", str(tmp_path / "r")]
+    )
+    _one_line_exit_2(code, out, *(n.replace("{file}", str(path)) for n in needles))
+    return path
+
+
 # --- replay -----------------------------------------------------------------------------------
 
 REPLAY_CASES = [
@@ -73,14 +87,11 @@ REPLAY_CASES = [
 
 @pytest.mark.parametrize(("content", "message"), REPLAY_CASES)
 def test_bad_replay_is_exit_2(tmp_path: Path, content: bytes, message: str) -> None:
-    replay = tmp_path / "calls.jsonl"
-    replay.write_bytes(content)
+    replay = _bad_file_is_exit_2(
+        tmp_path, "verify", "--replay", "calls.jsonl", content, "{file}", message
+    )
     with pytest.raises(ConfigError, match="--replay"):
         read_replay(replay)
-    code, out = _run(
-        ["verify", "--mongo-uri", DEAD, "--replay", str(replay), "--out", str(tmp_path / "r")]
-    )
-    _one_line_exit_2(code, out, str(replay), message)
 
 
 def test_good_replay_with_bom_reads(tmp_path: Path) -> None:
@@ -125,12 +136,10 @@ RULES_CASES = [
 
 @pytest.mark.parametrize(("text", "encoding", "message"), RULES_CASES)
 def test_bad_rules_file_is_exit_2(tmp_path: Path, text: str, encoding: str, message: str) -> None:
-    rules = tmp_path / "rules.toml"
-    rules.write_bytes(text.encode(encoding))
-    code, out = _run(
-        ["verify", "--mongo-uri", DEAD, "--rules", str(rules), "--out", str(tmp_path / "r")]
+    data = text.encode(encoding)
+    _bad_file_is_exit_2(
+        tmp_path, "verify", "--rules", "rules.toml", data, "--rules {file}", message
     )
-    _one_line_exit_2(code, out, f"--rules {rules}", message)
 
 
 def test_rules_file_with_bom_and_good_globs_loads(tmp_path: Path) -> None:
@@ -158,12 +167,10 @@ CONFIG_CASES = [
 
 @pytest.mark.parametrize(("text", "encoding", "message"), CONFIG_CASES)
 def test_bad_config_is_exit_2(tmp_path: Path, text: str, encoding: str, message: str) -> None:
-    config = tmp_path / "migrator.toml"
-    config.write_bytes(text.encode(encoding))
-    code, out = _run(
-        ["preflight", "--mongo-uri", DEAD, "--config", str(config), "--out", str(tmp_path / "r")]
+    data = text.encode(encoding)
+    _bad_file_is_exit_2(
+        tmp_path, "preflight", "--config", "migrator.toml", data, "--config", message
     )
-    _one_line_exit_2(code, out, "--config", message)
 
 
 # --- counts history -----------------------------------------------------------------------------
@@ -183,12 +190,9 @@ def test_bad_config_is_exit_2(tmp_path: Path, text: str, encoding: str, message:
     ],
 )
 def test_bad_history_is_exit_2(tmp_path: Path, content: bytes, message: str) -> None:
-    history = tmp_path / "h.jsonl"
-    history.write_bytes(content)
-    code, out = _run(
-        ["counts", "--mongo-uri", DEAD, "--history", str(history), "--out", str(tmp_path / "r")]
+    history = _bad_file_is_exit_2(
+        tmp_path, "counts", "--history", "h.jsonl", content, "--history {file}", message
     )
-    _one_line_exit_2(code, out, f"--history {history}", message)
     assert history.read_bytes() == content  # left as it was
 
 

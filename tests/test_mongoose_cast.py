@@ -13,8 +13,12 @@ from migrator.gateway.core import DbGateway
 from migrator.gateway.repositories.auth import TokenRepository
 from migrator.gateway.repositories.files import FileRepository
 from migrator.gateway.repositories.prompts import PromptGroupRepository
-from migrator.services import auth, prompts
+from migrator.services.auth import gateway as auth_gw
+from migrator.services.auth import legacy as auth_legacy
 from migrator.services.mongoose import cast_filter
+from migrator.services.prompts import gateway as prompts_gw
+from migrator.services.prompts import legacy as prompts_legacy
+from migrator.services.prompts.shared import PromptGroupSaveError
 
 HEX = "65a000000000000000000001"
 
@@ -80,12 +84,12 @@ def test_find_token_without_conditions_returns_the_first_token(mongo_db: Databas
     first = mongo_db.tokens.find_one({})
     gw = DbGateway(mongo_db)
     for conditions in ({}, {"userId": "", "token": None}):
-        assert auth.find_token(mongo_db, **conditions) == first
-        assert auth.gw_find_token(gw, **conditions) == first
+        assert auth_legacy.find_token(mongo_db, **conditions) == first
+        assert auth_gw.gw_find_token(gw, **conditions) == first
     # B has no `type` condition (model.TOKEN_QUERY_KEYS): it does not narrow the lookup
     second = {"userId": str(user), "identifier": "i2", "type": "no-such-type"}
-    assert auth.find_token(mongo_db, **second)["token"] == "t2"
-    assert auth.gw_find_token(gw, **second)["token"] == "t2"
+    assert auth_legacy.find_token(mongo_db, **second)["token"] == "t2"
+    assert auth_gw.gw_find_token(gw, **second)["token"] == "t2"
 
 
 def test_prompt_group_upsert_with_an_unknown_key_fails(mongo_db: Database) -> None:
@@ -98,8 +102,8 @@ def test_prompt_group_upsert_with_an_unknown_key_fails(mongo_db: Database) -> No
         "prompt": {"prompt": "p", "type": "text"},
         "group": {"name": "g", "notInSchema": True},
     }
-    with pytest.raises(prompts.PromptGroupSaveError):
-        prompts.create_prompt_group(mongo_db, **args)
-    with pytest.raises(prompts.PromptGroupSaveError):
-        prompts.gw_create_prompt_group(DbGateway(mongo_db), **args)
+    with pytest.raises(PromptGroupSaveError):
+        prompts_legacy.create_prompt_group(mongo_db, **args)
+    with pytest.raises(PromptGroupSaveError):
+        prompts_gw.gw_create_prompt_group(DbGateway(mongo_db), **args)
     assert mongo_db.promptgroups.count_documents({}) == 0

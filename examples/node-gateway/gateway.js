@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Reference implementation of migrator's external-gateway protocol (docs/external-gateway.md)
 // in Node.js with the official `mongodb` driver: every catalog operation (reads and writes) with
-// LibreChat v0.8.0-rc3's semantics, as migrator's legacy path (migrator/services/*.py) defines
+// LibreChat v0.8.0-rc3's semantics, as migrator's legacy path (migrator/services/*/legacy.py) defines
 // them, plus the count job's `counts.count` / `counts.aggregate`.
 //
 //   protocol.js   the loop: `serve(ops, info)` (handshake, `ns` timing, `$noop`, record mode)

@@ -4,11 +4,11 @@ run completed."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from migrator.bench.gate import FAIL, WARN
 from migrator.bench.measure import OpMeasurement
+from migrator.report import RunResult
 
 if TYPE_CHECKING:
     from migrator.bench.stats import Analysis
@@ -17,16 +17,10 @@ SCHEMA_VERSION = 1
 
 
 @dataclass
-class BenchResult:
-    started: datetime
-    environment: dict[str, Any]
-    options: dict[str, Any]
+class BenchResult(RunResult):
     measurements: list[OpMeasurement] = field(default_factory=list)
     analysis: Analysis | None = None
-    complete: bool = True
     interrupted_at: str | None = None
-    stopped: str | None = None  # why the run stopped early (a lost server)
-    seconds: float = 0.0
     baseline: dict[str, Any] | None = None  # what the baseline file was (path, started, ops)
 
     @property

@@ -58,6 +58,7 @@ from migrator.errors import ConfigError, stops_early
 from migrator.gateway.external import ExternalOperationError
 from migrator.paths import open_paths
 from migrator.settings import Settings
+from migrator.snapshot import SnapshotMode
 
 SNAPSHOT_ERRORS = (239, 246)  # SnapshotTooOld, SnapshotUnavailable
 Progress = Callable[[str, int, int], None]
@@ -152,26 +153,19 @@ def counts(
         store.check_writable()
     t0 = time.perf_counter()
     with open_paths(cfg, gateway) as paths:
-        client, g_client, other_server = paths.client, paths.g_client, paths.other_server
+        client, g_client = paths.client, paths.g_client
         legacy_present = set(paths.source.list_collection_names())
         gateway_present = set(g_client[cfg.gateway_db].list_collection_names())
         if history == "mongodb":
             store = MongoHistory(client)
             records = store.load()
-        snap_legacy = bool(paths.info.features and paths.info.features.snapshot_reads)
-        snap_gateway = paths.external is None and bool(
-            paths.g_info.features and paths.g_info.features.snapshot_reads
-        )
+        snapshot = paths.snapshot()
         environment = paths.environment()
         environment.update(
             {
                 "pair": f"{cfg.db} -> {cfg.gateway_db}",
                 "pandas": _pandas_version(),
                 "gateway": paths.gateway_name + " — repositories' count / aggregate",
-                "snapshot_reads": _snapshot_mode(snap_legacy, snap_gateway, other_server)
-                if paths.external is None
-                else "not available: the gateway is another process; the settle window "
-                "alone guards against writes in flight",
                 "cutoff": _iso(cutoff.replace(tzinfo=UTC)),
             }
         )
@@ -185,7 +179,9 @@ def counts(
             "history": str(history) if history is not None else None,
             "trend_runs": trend_runs,
         }
-        result = CountsResult(started=started, environment=environment, options=options)
+        result = CountsResult(
+            started=started, environment=environment, options=options, snapshot=snapshot
+        )
         legacy = LegacyCounter(paths.source)
         counter: GatewayCounter | ExternalCounter
         if paths.external is None:
@@ -206,15 +202,8 @@ def counts(
                     progress(name, index, len(chosen))
                 t1 = time.perf_counter()
                 try:
-                    legacy_side, gateway_side, snapshot, notes = _count_both(
-                        name,
-                        legacy,
-                        counter,
-                        cutoff,
-                        by,
-                        client if snap_legacy else None,
-                        (g_client if other_server else client) if snap_gateway else None,
-                        shared=not other_server,
+                    legacy_side, gateway_side, read_in, notes = _count_both(
+                        name, legacy, counter, cutoff, by, snapshot.mode, (client, g_client)
                     )
                 except ExternalOperationError as exc:
                     # The gateway cannot count this collection (e.g. no repository owns it):
@@ -226,7 +215,7 @@ def counts(
                             gateway=Side(),
                             levels={},
                             present={"legacy": name in legacy_present, "gateway": False},
-                            snapshot="no",
+                            snapshot=SnapshotMode.NONE,
                             seconds=time.perf_counter() - t1,
                             not_verified=f"{exc.type}: {exc.message}"[:300],
                         )
@@ -245,7 +234,7 @@ def counts(
                     gateway=gateway_side,
                     levels=compare_collection(name, legacy_side, gateway_side, by, th),
                     present=present,
-                    snapshot=snapshot,
+                    snapshot=read_in,
                     seconds=time.perf_counter() - t1,
                     notes=notes,
                 )
@@ -275,34 +264,29 @@ def _count_both(
     gateway: GatewayCounter | ExternalCounter,
     cutoff: datetime,
     by: Sequence[str],
-    legacy_client: MongoClient | None,
-    gateway_client: MongoClient | None,
-    *,
-    shared: bool,
-) -> tuple[Side, Side, str, list[str]]:
-    """Both sides of one collection, at one cluster time where the server allows it: one
-    snapshot session for both paths on the same cluster, one per path across clusters."""
-    if legacy_client is None or gateway_client is None:
-        return (
-            count_side(legacy, name, cutoff, by),
-            count_side(gateway, name, cutoff, by),
-            "no",
-            [],
-        )
+    mode: SnapshotMode,
+    clients: tuple[MongoClient, MongoClient],
+) -> tuple[Side, Side, SnapshotMode, list[str]]:
+    """Both sides of one collection, at one cluster time where the servers allow it (``mode``):
+    one snapshot session for both paths, or one per path across servers; and how they were
+    read in the end (a snapshot the server refuses falls back to plain reads, with a note)."""
+    if mode is SnapshotMode.NONE:
+        return count_side(legacy, name, cutoff, by), count_side(gateway, name, cutoff, by), mode, []
+    legacy_client, gateway_client = clients
     try:
         with legacy_client.start_session(snapshot=True) as s_legacy:
-            if shared:
+            if mode is SnapshotMode.SHARED:
                 return (
                     count_side(legacy, name, cutoff, by, s_legacy),
                     count_side(gateway, name, cutoff, by, s_legacy),
-                    "one snapshot for both paths",
+                    mode,
                     [],
                 )
             with gateway_client.start_session(snapshot=True) as s_gateway:
                 return (
                     count_side(legacy, name, cutoff, by, s_legacy),
                     count_side(gateway, name, cutoff, by, s_gateway),
-                    "one snapshot per path (different clusters)",
+                    mode,
                     [],
                 )
     except OperationFailure as exc:
@@ -312,17 +296,9 @@ def _count_both(
         return (
             count_side(legacy, name, cutoff, by),
             count_side(gateway, name, cutoff, by),
-            "no",
+            SnapshotMode.NONE,
             [note],
         )
-
-
-def _snapshot_mode(legacy: bool, gateway: bool, other_server: bool) -> str:
-    if not (legacy and gateway):
-        return "not available: the settle window alone guards against writes in flight"
-    if other_server:
-        return "one snapshot per path per collection (the paths are on different clusters)"
-    return "one snapshot session per collection, shared by both paths"
 
 
 def _owner_type_notes(name: str, cc: CollectionCounts) -> list[str]:

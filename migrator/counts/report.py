@@ -21,6 +21,7 @@ from migrator.counts.result import (
     Trend,
     to_json,
 )
+from migrator.snapshot import Snapshot, SnapshotMode
 
 _LEVEL_UNIT = {TOTAL: "collection", OWNER: "owner", DAY: "day"}
 
@@ -44,6 +45,18 @@ def _verdict_word(result: CountsResult) -> str:
     if result.clean:
         return "CLEAN"
     return {FAIL: "FAIL", WARN: "WARN"}.get(result.verdict, "within tolerance")
+
+
+def snapshot_reads(snapshot: Snapshot | None) -> str:
+    if snapshot is None:
+        return "not recorded"
+    if snapshot.mode is SnapshotMode.SHARED:
+        return "one snapshot session per collection, shared by both paths"
+    if snapshot.mode is SnapshotMode.PER_PATH:
+        return f"one snapshot per path per collection ({snapshot.why})"
+    return (
+        f"not available ({snapshot.why}): the settle window alone guards against writes in flight"
+    )
 
 
 def markdown(result: CountsResult, chart: str | None = None) -> str:
@@ -124,7 +137,7 @@ def markdown(result: CountsResult, chart: str | None = None) -> str:
                     "gateway",
                     f"{env['gateway']} · {env['gateway_server']['uri']} / {env['gateway_db']}",
                 ],
-                ["snapshot reads", env["snapshot_reads"]],
+                ["snapshot reads", snapshot_reads(result.snapshot)],
                 ["settle cut-off", f"{env['cutoff']} (updatedAt, else createdAt, else _id)"],
                 ["history", result.history.get("where", "none")],
                 [

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from migrator.report import RunResult
+from migrator.snapshot import Snapshot, SnapshotMode
+
 SCHEMA_VERSION = 1
 
 TOTAL, OWNER, DAY = "total", "owner", "day"
@@ -84,7 +87,7 @@ class CollectionCounts:
     gateway: Side
     levels: dict[str, Level]
     present: dict[str, bool]
-    snapshot: str  # "one snapshot for both paths", "per path", "no"
+    snapshot: SnapshotMode  # how this collection was read (NONE after a refused snapshot)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     not_verified: str | None = None  # the gateway could not count this collection, and why
@@ -131,17 +134,13 @@ class Trend:
 
 
 @dataclass
-class CountsResult:
-    started: datetime
-    environment: dict[str, Any]
-    options: dict[str, Any]
+class CountsResult(RunResult):
     collections: list[CollectionCounts] = field(default_factory=list)
     trend: dict[str, Trend] = field(default_factory=dict)
     history: dict[str, Any] = field(default_factory=dict)
-    seconds: float = 0.0
     not_verified: str | None = None  # the gateway could not be asked to count, and why
-    complete: bool = True
-    stopped: str | None = None  # why the run stopped early (interrupted, lost server)
+    # How both paths read at one point in time (None: not recorded).
+    snapshot: Snapshot | None = None
 
     @property
     def verdict(self) -> str:
@@ -192,6 +191,7 @@ def to_json(result: CountsResult) -> dict[str, Any]:
         "passed": result.passed,
         "drifting": result.drifting,
         "environment": result.environment,
+        "snapshot": result.snapshot.to_json() if result.snapshot else None,
         "options": result.options,
         "collections": [
             {
@@ -202,7 +202,7 @@ def to_json(result: CountsResult) -> dict[str, Any]:
                 "gateway": side(c.gateway),
                 "diff": c.diff,
                 "present": c.present,
-                "snapshot": c.snapshot,
+                "snapshot": c.snapshot.value,
                 "seconds": round(c.seconds, 3),
                 "levels": {name: lvl.to_dict() for name, lvl in c.levels.items()},
                 "notes": c.notes,

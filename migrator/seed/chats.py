@@ -1,4 +1,5 @@
-"""Conversations with their message trees, files, transactions and bookmarks (§3.5-3.8, §3.11, §7).
+"""Conversations with their message trees and bookmarks (§3.5-3.6, §3.11, §7); the files and
+transactions a chat writes come from ``uploads`` and ``spend``.
 
 One user at a time: a conversation's messages are generated in memory (at most a few hundred),
 then handed to the batch writer; nothing else is kept.
@@ -17,16 +18,15 @@ from typing import Any
 from migrator.model import (
     CONVERSATION_DEFAULTS,
     CONVERSATIONTAG_DEFAULTS,
-    FILE_DEFAULTS,
     MESSAGE_DEFAULTS,
     NO_PARENT,
-    cache_multiplier,
     materialize,
-    multiplier,
 )
 from migrator.seed.context import AgentRef, Ctx, UserRef
 from migrator.seed.ids import BASE, FAR, iso
+from migrator.seed.spend import Spend
 from migrator.seed.text import assistant_text, sentence, title, token_count, user_text, words
+from migrator.seed.uploads import Uploads
 
 
 @dataclass(frozen=True)
@@ -66,16 +66,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              {}, "custom"),
 )  # fmt: skip
 _WEIGHTS = [e.weight for e in ENDPOINTS]
-# Title generation model per endpoint (otherwise the conversation's own model).
-_TITLE_MODELS = {
-    "openAI": "gpt-4o-mini",
-    "azureOpenAI": "gpt-4o-mini",
-    "agents": "gpt-4o-mini",
-    "assistants": "gpt-4o-mini",
-    "anthropic": "claude-3-5-haiku-20241022",
-    "bedrock": "claude-3-5-haiku-20241022",
-    "google": "gemini-2.0-flash",
-}
 _ERROR_TEXT = '{"type":"unknown","info":"429 Rate limit reached. Please try again later."}'
 
 
@@ -106,6 +96,8 @@ class Thread:
 class Chats:
     def __init__(self, ctx: Ctx) -> None:
         self.ctx = ctx
+        self.spend = Spend(ctx)
+        self.uploads = Uploads(ctx)
 
     # -- sizes (§7, estimates) -------------------------------------------------------------
 
@@ -144,10 +136,10 @@ class Chats:
         ):
             if ctx.carries(hazard, user):
                 self._conversation(user, kind, tally, custom_tags)
-        self._loose_files(user)
+        self.uploads.loose_files(user)
         if ctx.carries("many_files", user):  # more files than a 100-row cap
             for _ in range(120):
-                self._upload(user)
+                self.uploads.upload(user)
             ctx.hazards.add("many_files", 120, {"user": user.hex})
         self._write_tags(user, tally, custom_tags)
 
@@ -289,7 +281,7 @@ class Chats:
         for turn in range(turns):
             question = self._message(user, conversation_id, setting, parent, at, by_user=True)
             if turn == 0 and kind in ("normal", "long") and ctx.chance(0.08):
-                self._attach(user, conversation_id, question, thread)
+                thread.files += self.uploads.attach(user, conversation_id, question)
             thread.messages.append(question)
             context += question.get("tokenCount", 0)
             regenerations = 1 if kind in ("normal", "long") and ctx.chance(0.04) else 0
@@ -300,10 +292,14 @@ class Chats:
                 )
                 thread.messages.append(answer)
                 if kind != "imported" and not answer["error"]:
-                    self._spend(user, conversation_id, setting, answer, context, thread)
+                    thread.transactions += self.spend.completion(
+                        user, conversation_id, setting.model, setting.prompt_cache, answer, context
+                    )
             context += answer.get("tokenCount", 0)
             if turn == 0 and kind not in ("imported", "orphan") and ctx.chance(0.7):
-                self._spend_title(user, conversation_id, setting, at, thread)
+                thread.transactions += self.spend.title(
+                    user, conversation_id, setting.endpoint, setting.model, at
+                )
             parent = answer["messageId"]
             thread.last = at
             at = ids.after(at, 15, 900) if ctx.chance(0.95) else ids.after(at, 3600, 5 * 86_400)
@@ -391,141 +387,6 @@ class Chats:
             self.ctx.hazards.add("messages_without_timestamps", len(thread.messages), ref)
         if kind == "string_dates":
             self.ctx.hazards.add("string_created_at", len(thread.messages), ref)
-
-    # -- transactions (§4.5) ----------------------------------------------------------------
-
-    def _tx(
-        self, user: UserRef, conversation_id: str, model: str, context: str, token_type: str,
-        raw_amount: int, at: datetime,
-    ) -> dict[str, Any]:  # fmt: skip
-        rate = multiplier(model, token_type)
-        doc = {"_id": self.ctx.ids.oid(at), "user": user.id, "conversationId": conversation_id}
-        doc.update(tokenType=token_type, model=model, context=context, rawAmount=raw_amount)
-        doc.update(rate=rate, tokenValue=raw_amount * rate, createdAt=at, updatedAt=at, __v=0)
-        return doc
-
-    def _spend(
-        self, user: UserRef, conversation_id: str, setting: Setting, answer: dict[str, Any],
-        context_tokens: int, thread: Thread,
-    ) -> None:  # fmt: skip
-        """spendTokens: a prompt and a completion transaction per completion."""
-        at = self.ctx.ids.after(answer["createdAt"], 0.05, 1.5)
-        model = setting.model
-        prompt = self._tx(user, conversation_id, model, "message", "prompt", -context_tokens, at)
-        if setting.prompt_cache and context_tokens > 1_000:
-            self._structure(prompt, model, context_tokens)
-        completion = -answer["tokenCount"]
-        thread.transactions.append(prompt)
-        thread.transactions.append(
-            self._tx(user, conversation_id, model, "message", "completion", completion, at)
-        )
-
-    def _structure(self, tx: dict[str, Any], model: str, total: int) -> None:
-        """spendStructuredTokens: cached prompt split into input / cache write / cache read."""
-        rng = self.ctx.rng
-        read = rng.randint(total // 2, total - 100)
-        write = rng.randint(1, total - read - 1)
-        fresh = total - read - write
-        rate_in = multiplier(model, "prompt")
-        rate_write = cache_multiplier(model, "write") or rate_in
-        rate_read = cache_multiplier(model, "read") or rate_in
-        value = -(fresh * rate_in + write * rate_write + read * rate_read)
-        tx.update(inputTokens=-fresh, writeTokens=-write, readTokens=-read)
-        tx.update(rawAmount=-total, rate=abs(value) / total, tokenValue=value)
-
-    def _spend_title(
-        self, user: UserRef, conversation_id: str, setting: Setting, at: datetime, thread: Thread
-    ) -> None:
-        rng = self.ctx.rng
-        model = _TITLE_MODELS.get(setting.endpoint, setting.model)
-        at = self.ctx.ids.after(at, 0.5, 4)
-        amounts = (("prompt", rng.randint(100, 400)), ("completion", rng.randint(5, 25)))
-        for token_type, amount in amounts:
-            thread.transactions.append(
-                self._tx(user, conversation_id, model, "title", token_type, -amount, at)
-            )
-
-    # -- files (§3.7, §4.4) ----------------------------------------------------------------------
-
-    def _file(self, owner: Any, at: datetime, *, image: bool) -> dict[str, Any]:
-        ctx, rng = self.ctx, self.ctx.rng
-        file_id = ctx.ids.uuid()
-        doc: dict[str, Any] = {"_id": ctx.ids.oid(at), "user": owner, "file_id": file_id}
-        if image:
-            ext = rng.choice(["png", "png", "webp", "jpeg"])
-            stem = rng.choice(["image", "screenshot", "photo", "diagram"])
-            name = f"{stem}-{rng.randint(1, 999)}.{ext}"
-            doc.update(bytes=rng.randint(20_000, 3_000_000), filename=name)
-            doc["filepath"] = f"/images/{owner}/{file_id}__{name}"
-            doc.update(materialize(FILE_DEFAULTS, at), type=f"image/{ext}")
-            doc.update(width=rng.choice([512, 1024, 1920]), height=rng.choice([512, 768, 1080]))
-        else:
-            ext, mime = rng.choice([
-                ("pdf", "application/pdf"), ("txt", "text/plain"),
-                ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-            ])  # fmt: skip
-            name = f"{title(rng).replace(' ', '_').lower()}.{ext}"
-            doc.update(bytes=rng.randint(2_000, 8_000_000), filename=name)
-            doc["filepath"] = f"/uploads/{owner}/{file_id}__{name}"
-            doc.update(materialize(FILE_DEFAULTS, at), type=mime)
-            if ctx.chance(0.5):  # RAG configured: vectorized for file_search
-                doc["embedded"] = True
-        doc["context"] = "message_attachment"
-        doc.update(createdAt=at, updatedAt=at, __v=0)
-        return doc
-
-    def _attach(
-        self, user: UserRef, conversation_id: str, message: dict[str, Any], thread: Thread
-    ) -> None:
-        """Files uploaded with the first question; usage = how many messages used them."""
-        ctx = self.ctx
-        refs = []
-        for _ in range(ctx.rng.choice([1, 1, 2])):
-            doc = self._file(user.id, message["createdAt"], image=ctx.chance(0.7))
-            doc["conversationId"] = conversation_id
-            doc["usage"] = ctx.rng.randint(1, 5)
-            if doc["usage"] > 1:  # used again by later messages: updatedAt moved on
-                doc["updatedAt"] = ctx.ids.after(doc["createdAt"], 60, 30 * 86_400)
-                ref = {"user": user.hex, "file_id": doc["file_id"]}
-                ctx.hazards.add("files_updated_later", 1, ref)
-            thread.files.append(doc)
-            ref = {k: doc[k] for k in ("file_id", "filepath", "type") if k in doc}
-            ref.update({k: doc[k] for k in ("height", "width") if k in doc})
-            refs.append(ref)
-        message["files"] = refs
-
-    def _upload(self, user: UserRef) -> None:
-        """A file uploaded on its own (agent/assistant use); half used again later."""
-        ctx = self.ctx
-        at = ctx.ids.between(user.created, BASE)
-        doc = self._file(user.id, at, image=ctx.chance(0.6))
-        if ctx.chance(0.5):
-            doc["usage"] = ctx.rng.randint(1, 5)  # §7: usage 0-5
-            doc["updatedAt"] = ctx.ids.between(at, BASE + timedelta(days=2))
-            ctx.hazards.add("files_updated_later", 1, {"user": user.hex, "file_id": doc["file_id"]})
-        ctx.out.add("files", doc)
-
-    def _loose_files(self, user: UserRef) -> None:
-        """Fresh uploads (TTL, temp id) and the §8 orphan files."""
-        ctx = self.ctx
-        if ctx.chance(0.04):  # uploaded, never sent: temp_file_id + expiresAt still set
-            at = ctx.ids.between(user.created, BASE)
-            doc = self._file(user.id, at, image=True)
-            doc["temp_file_id"] = ctx.ids.uuid()
-            doc["expiresAt"] = ctx.ids.between(FAR, FAR + timedelta(days=1))
-            ctx.out.add("files", doc)
-        if ctx.carries("orphan_files_conversation", user):
-            doc = self._file(user.id, ctx.ids.between(user.created, BASE), image=True)
-            doc.update(conversationId=ctx.ids.uuid(), usage=1)
-            ctx.out.add("files", doc)
-            ref = {"user": user.hex, "file_id": doc["file_id"]}
-            ctx.hazards.add("orphan_files_conversation", 1, ref)
-        if ctx.carries("orphan_files_user", user):
-            at = ctx.ids.between(user.created, BASE)
-            doc = self._file(ctx.ids.oid(at), at, image=False)  # owner deleted since
-            ctx.out.add("files", doc)
-            ref = {"user": str(doc["user"]), "file_id": doc["file_id"]}
-            ctx.hazards.add("orphan_files_user", 1, ref)
 
     # -- bookmarks (§3.11, §4.8) ---------------------------------------------------------------
 

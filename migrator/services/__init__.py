@@ -1,4 +1,13 @@
-"""The service catalog: every operation of every area, by name."""
+"""The service catalog: every operation of every area, by name.
+
+Each area is a package of the same shape: ``legacy`` (the oracle: pymongo spelling out
+LibreChat's Mongoose code), ``gateway`` (``gw_*``: the same operation through the gateway's
+repositories), ``shared`` (the application code around the data access, which both paths run),
+``inputs`` (samplers and write footprints), and its ``__init__`` the catalog entries (compare
+rules, ``OPERATIONS``). Shared by several areas: ``access`` (ACL lookups and by-access pages),
+``js`` (JavaScript semantics), ``mongoose`` (Mongoose's casts and write behaviours) and
+``base`` (``Operation``, ``Sampler``).
+"""
 
 from __future__ import annotations
 

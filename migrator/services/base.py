@@ -7,18 +7,21 @@ Each service module lists its operations; ``migrator.services`` collects them in
 
 from __future__ import annotations
 
+import copy
+import functools
 import random
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo.database import Database
 
-from migrator import model
 from migrator.compare.rules import Rules
+from migrator.errors import MigratorError
 from migrator.gateway.repository import utcnow
 
 Args = dict[str, Any]
@@ -27,6 +30,7 @@ PIVOTS = 4  # range reads per pick
 # pivots fall (a pivot past the end wraps around), so a stale pair costs nothing.
 _BOUNDS: dict[tuple[str, str], tuple[int, int] | None] = {}
 UNKNOWN_ID = "5f0000000000000000000000"  # a well-formed ObjectId no seeded document has
+UNKNOWN_UUID = "00000000-dead-4bee-8000-000000000000"  # no seeded conversation/message has it
 Kind = Literal["read", "write"]
 
 
@@ -164,6 +168,10 @@ class Sampler:
     def past(self, days: int) -> datetime:
         return self.now - timedelta(days=days)
 
+    def new_uuid(self) -> str:
+        """A random UUID v4 (a new conversation, message or file id), from the sampler's seed."""
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
 
 @dataclass(frozen=True)
 class Operation:
@@ -185,15 +193,37 @@ class Operation:
         return self.name.split(".", 1)[0]
 
 
-def oid(value: Any, path: str = "_id") -> Any:
-    """Mongoose's cast of a string on an ObjectId path (§1 #2): invalid strings throw."""
-    if isinstance(value, str):
-        try:
-            return ObjectId(value)
-        except InvalidId:
-            raise model.CastError(path, value) from None
-    return value
+def footprint_oid(value: Any) -> Any:
+    """An owner id for a footprint's filter: the ObjectId a string names, else the value as
+    given (a filter on it then matches nothing)."""
+    try:
+        return ObjectId(value) if isinstance(value, str) else value
+    except InvalidId:
+        return value
 
 
 def op_doc(fn: Callable[..., Any]) -> str:
     return (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def catch_all(answer: Any) -> Callable[[F], F]:
+    """LibreChat's catch-all around a call (``catch (error) { logger.error(...); return answer }``):
+    any failure is answered with a copy of ``answer`` — except the tool's own refusals
+    (:class:`MigratorError`, e.g. the read-only guard), which are not LibreChat's to swallow."""
+
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def caught(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except MigratorError:
+                raise
+            except Exception:
+                return copy.deepcopy(answer)
+
+        return caught  # type: ignore[return-value]
+
+    return wrap

@@ -21,6 +21,7 @@ from migrator.replay import read_replay  # re-exported: migrator.verify.read_rep
 from migrator.sampling import SampledInputs
 from migrator.services.base import Args, Operation
 from migrator.settings import Settings
+from migrator.snapshot import Snapshot, SnapshotMode
 from migrator.verify.result import SCHEMA_VERSION, OpResult, VerifyResult, to_json
 from migrator.verify.runner import RunOptions, run_operation
 
@@ -82,17 +83,14 @@ def verify(
     t0 = time.perf_counter()
     line = (lambda text: progress(text, 0, None)) if progress else None
     with open_paths(cfg, choice, progress=line, legacy=legacy) as paths:
-        why_shared = paths.snapshot_why() or (
-            "--concurrency runs the paths at once and a session serves one at a time"
-            if concurrency > 1
-            else None
-        )
+        snapshot = paths.snapshot()
+        if not snapshot.is_shared:  # a session per path is no use: not one instant per input
+            snapshot = Snapshot(SnapshotMode.NONE, snapshot.why)
+        elif concurrency > 1:
+            snapshot = Snapshot.none(
+                "--concurrency runs the paths at once and a session serves one at a time"
+            )
         environment = paths.environment()
-        environment["snapshot_reads"] = (
-            "shared: both paths read each input in one snapshot session"
-            if why_shared is None
-            else f"not shared ({why_shared}); mismatching inputs are re-checked once"
-        )
         options = {
             "ops": ops or ["*"],
             "samples": samples if samples is not None else "all",
@@ -108,10 +106,12 @@ def verify(
         }
         if paths.opinion_note:
             environment["second_opinion"] = paths.opinion_note
-        result = VerifyResult(started=started, environment=environment, options=options)
+        result = VerifyResult(
+            started=started, environment=environment, options=options, snapshot=snapshot
+        )
         run_opts = RunOptions(
             health=paths.check_alive,
-            snapshot_client=paths.client if why_shared is None else None,
+            snapshot_client=paths.client if snapshot.is_shared else None,
             timeout_s=timeout_ms / 1000,
             concurrency=concurrency,
             calibrate=calibrate,
@@ -143,11 +143,7 @@ def verify(
                     report,
                     stop,
                 )
-                if replayed is not None and not inputs:
-                    done.not_verified = NO_REPLAYED_CALL
-                result.ops.append(done)
-                if stop is not None and stop.is_set():
-                    result.complete = False
+                if not _recorded(result, done, replayed is not None and not inputs, stop):
                     break
             if write_ops and result.complete:
                 result.environment["write_method"] = (
@@ -206,12 +202,22 @@ def _run_writes(
             done = sandbox.run_writes(
                 op, inputs, paths.source, boxes, gateway, stop, legacy=legacy, progress=report
             )
-            if replayed is not None and not inputs:
-                done.not_verified = NO_REPLAYED_CALL
-            result.ops.append(done)
-            if stop is not None and stop.is_set():
-                result.complete = False
+            if not _recorded(result, done, replayed is not None and not inputs, stop):
                 break
+
+
+def _recorded(
+    result: VerifyResult, done: OpResult, not_replayed: bool, stop: threading.Event | None
+) -> bool:
+    """Add one operation's result (not verified when the replay has no call of it); False when
+    a stop request ends the run there."""
+    if not_replayed:
+        done.not_verified = NO_REPLAYED_CALL
+    result.ops.append(done)
+    if stop is not None and stop.is_set():
+        result.complete = False
+        return False
+    return True
 
 
 __all__ = [

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from migrator import report
 from migrator.compare.diff import BOTH_ERROR, ERROR, IGNORED, MATCH, MISMATCH, NOISE, TIMEOUT
+from migrator.snapshot import Snapshot
 from migrator.verify.result import OpResult, VerifyResult, to_json
 
 COLUMNS = (MATCH, IGNORED, MISMATCH, ERROR, BOTH_ERROR, TIMEOUT, NOISE)
@@ -16,6 +17,14 @@ def _verdict(op: OpResult) -> str:
     if op.not_verified:
         return f"NOT VERIFIED: {op.not_verified}"
     return "PASS" if op.passed else "FAIL"
+
+
+def snapshot_reads(snapshot: Snapshot | None) -> str:
+    if snapshot is None:
+        return "not recorded"
+    if snapshot.is_shared:
+        return "shared: both paths read each input in one snapshot session"
+    return f"not shared ({snapshot.why}); mismatching inputs are re-checked once"
 
 
 def markdown(result: VerifyResult) -> str:
@@ -59,7 +68,7 @@ def markdown(result: VerifyResult) -> str:
                     if env["migration"]
                     else "same database",
                 ],
-                ["snapshot reads", env["snapshot_reads"]],
+                ["snapshot reads", snapshot_reads(result.snapshot)],
                 ["client", f"pymongo {env['pymongo']}, Python {env['python']} on {env['host']}"],
                 ["migrator", env.get("git_revision") or "?"],
                 [

@@ -6,14 +6,15 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from bson import json_util
 
 from migrator.compare import Observation, Verdict
 from migrator.compare.diff import BOTH_ERROR, ERROR, MATCH, MISMATCH
+from migrator.report import RunResult
 from migrator.services.base import Args
+from migrator.snapshot import Snapshot
 
 SCHEMA_VERSION = 1
 MAX_EXAMPLES = 3
@@ -114,14 +115,10 @@ def _shown(obs: Observation) -> Any:
 
 
 @dataclass
-class VerifyResult:
-    started: datetime
-    environment: dict[str, Any]
-    options: dict[str, Any]
+class VerifyResult(RunResult):
     ops: list[OpResult] = field(default_factory=list)
-    complete: bool = True
-    stopped: str | None = None  # why the run stopped early (a lost server): exit 3
-    seconds: float = 0.0
+    # Whether both paths read each input in one snapshot session (None: not recorded).
+    snapshot: Snapshot | None = None
 
     @property
     def require(self) -> str:
@@ -242,6 +239,7 @@ def to_json(result: VerifyResult) -> dict[str, Any]:
         },
         "failing": result.failing,
         "environment": result.environment,
+        "snapshot": result.snapshot.to_json() if result.snapshot else None,
         "options": result.options,
         "operations": [op_json(op) for op in result.ops],
     }

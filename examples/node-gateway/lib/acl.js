@@ -1,6 +1,6 @@
 'use strict';
 // PermissionService's ACL lookups and grants (data-schemas getUserPrincipals, aclEntry), as the
-// oracle spells them (migrator/services/agents.py, legacy_principals … legacy_grant_owner).
+// oracle spells them (migrator/services/access/legacy.py, legacy_principals … legacy_grant_owner).
 const { ObjectId } = require('mongodb');
 const store = require('./db');
 const { GatewayError } = require('./errors');

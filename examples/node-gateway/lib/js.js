@@ -1,7 +1,7 @@
 'use strict';
 // Application code LibreChat runs around the data access of the agent and prompt routes (query
 // parsing, cursors, the duplicate-version check), as the oracle spells it
-// (migrator/services/agents.py, "application logic shared by both paths"), plus the Python
+// (migrator/services/js.py, access/ and agents/shared.py: what both paths share), plus the Python
 // formatting that check relies on (json.dumps, str) so both sides compare values alike.
 const { ObjectId, Decimal128 } = require('mongodb');
 const { fromIsoFormat } = require('./mongoose');

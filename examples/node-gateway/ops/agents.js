@@ -1,7 +1,7 @@
 'use strict';
 // Agents: load one, the ACL-filtered list, the promoted count, create and update
-// (docs/librechat.md §4.6; the oracle is migrator/services/agents.py, whose module docstring
-// gives the shapes returned and whose helpers this file's lib/js.js and lib/acl.js follow).
+// (docs/librechat.md §4.6; the oracle is migrator/services/agents/legacy.py; the package's
+// docstring gives the shapes returned, its shared.py the helpers this file's lib/js.js follows).
 const { ObjectId } = require('mongodb');
 const store = require('../lib/db');
 const { GatewayError, castError } = require('../lib/errors');

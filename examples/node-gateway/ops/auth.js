@@ -1,6 +1,6 @@
 'use strict';
 // Auth: users, sessions, tokens and the balance read (docs/librechat.md §4.1; the oracle is
-// migrator/services/auth.py).
+// migrator/services/auth/legacy.py).
 const crypto = require('node:crypto');
 const { ObjectId } = require('mongodb');
 const store = require('../lib/db');

@@ -1,7 +1,7 @@
 'use strict';
 // Conversations: sidebar pages, one conversation, its files, counts, save / archive / rename /
-// delete / bulk save (docs/librechat.md §4.2; the oracle is migrator/services/conversations.py,
-// whose docstrings list the LibreChat B quirks kept here).
+// delete / bulk save (docs/librechat.md §4.2; the oracle is
+// migrator/services/conversations/legacy.py, whose docstrings list the LibreChat B quirks kept here).
 const store = require('../lib/db');
 const { GatewayError, isDriverError } = require('../lib/errors');
 const { stringOwner, jsDate, iso, strictSet, onInsert, castFilter, SCHEMA_FIELDS } = require('../lib/mongoose');

@@ -1,7 +1,7 @@
 // § numbers refer to docs/librechat.md.
 'use strict';
 // Files: uploads, attachments and agent tool files (docs/librechat.md §4.4; the oracle is
-// migrator/services/files.py).
+// migrator/services/files/legacy.py).
 const store = require('../lib/db');
 const { GatewayError } = require('../lib/errors');
 const {

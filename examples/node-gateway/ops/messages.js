@@ -1,6 +1,6 @@
 'use strict';
 // Messages: load, page, count, save, edit, delete-since, bulk save (docs/librechat.md §4.3; the
-// oracle is migrator/services/messages.py, whose docstrings list the LibreChat B quirks kept).
+// oracle is migrator/services/messages/legacy.py, whose docstrings list the LibreChat B quirks kept).
 const store = require('../lib/db');
 const { errorType } = require('../lib/errors');
 const { stringOwner, jsDate, iso, strictSet, onInsert, DATE_FIELDS, MESSAGE_HIDDEN } = require('../lib/mongoose');

@@ -1,7 +1,7 @@
 'use strict';
 // Prompts: the ACL-filtered group list, one group, a group's prompts, create a group
-// (docs/librechat.md §4.7; the oracle is migrator/services/prompts.py, whose module docstring
-// gives the shapes returned).
+// (docs/librechat.md §4.7; the oracle is migrator/services/prompts/legacy.py; the package's
+// docstring gives the shapes returned).
 const { BSONRegExp } = require('mongodb');
 const store = require('../lib/db');
 const { GatewayError } = require('../lib/errors');

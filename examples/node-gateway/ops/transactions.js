@@ -1,7 +1,7 @@
 // § numbers refer to docs/librechat.md.
 'use strict';
 // Transactions and balance: spend records, spend totals, the balance (docs/librechat.md §4.5;
-// the oracle is migrator/services/transactions.py). Amounts keep the oracle's number types: an
+// the oracle is migrator/services/transactions/legacy.py). Amounts keep the oracle's number types: an
 // int stays an int (int32 / int64), anything multiplied by a fractional rate is a double.
 const { ObjectId, Double } = require('mongodb');
 const store = require('../lib/db');

@@ -13,7 +13,7 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -125,14 +125,26 @@ def cursor_condition(after: Any, *, invalid_date: str) -> dict[str, Any] | None:
     return {"$or": [{"updatedAt": {"$lt": when}}, {"updatedAt": when, "_id": {"$gt": object_id}}]}
 
 
-def page_of(rows: list[Doc], limit: int | None) -> tuple[list[Doc], bool, str | None]:
-    """(data, has_more, after) of a limit+1 query; the cursor is the last *returned* row."""
+def list_page(rows: list[Doc], limit: int | None, row_id: Callable[[Doc], Any]) -> dict[str, Any]:
+    """The ``{object: 'list', ...}`` page of a limit+1 query, ``author`` as a hex string; the
+    cursor is the last *returned* row."""
     if limit is None:
-        return rows, False, None
-    has_more = len(rows) > limit
-    data = rows[:limit]
-    after = encode_cursor(rows[limit - 1]) if has_more and data else None
-    return data, has_more, after
+        data, has_more, after = rows, False, None
+    else:
+        has_more = len(rows) > limit
+        data = rows[:limit]
+        after = encode_cursor(rows[limit - 1]) if has_more and data else None
+    for row in data:
+        if row.get("author"):
+            row["author"] = str(row["author"])
+    return {
+        "object": "list",
+        "data": data,
+        "first_id": row_id(data[0]) if data else None,
+        "last_id": row_id(data[-1]) if data else None,
+        "has_more": has_more,
+        "after": after,
+    }
 
 
 def principal_source_pipeline(user_id: ObjectId) -> list[dict[str, Any]]:
@@ -209,18 +221,7 @@ class AgentRepository(Repository):
             sort={"updatedAt": -1, "_id": 1},
             limit=limit + 1 if limit is not None else 0,
         )
-        data, has_more, cursor = page_of(rows, limit)
-        for agent in data:
-            if agent.get("author"):
-                agent["author"] = str(agent["author"])
-        return {
-            "object": "list",
-            "data": data,
-            "first_id": data[0].get("id") if data else None,
-            "last_id": data[-1].get("id") if data else None,
-            "has_more": has_more,
-            "after": cursor,
-        }
+        return list_page(rows, limit, row_id=lambda agent: agent.get("id"))
 
 
 class AclEntryRepository(Repository):

@@ -11,7 +11,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from migrator.gateway.repositories.agents import cursor_condition, page_of
+from migrator.gateway.repositories.agents import cursor_condition, list_page
 from migrator.gateway.repository import Doc, Repository
 
 GROUP_LIST_PROJECTION: dict[str, int] = dict.fromkeys(
@@ -72,15 +72,4 @@ class PromptGroupRepository(Repository):
             {"$project": dict(GROUP_LIST_PROJECTION)},
         ]
         rows = self.aggregate(pipeline)
-        data, has_more, cursor = page_of(rows, limit)
-        for group in data:
-            if group.get("author"):
-                group["author"] = str(group["author"])
-        return {
-            "object": "list",
-            "data": data,
-            "first_id": str(data[0]["_id"]) if data else None,
-            "last_id": str(data[-1]["_id"]) if data else None,
-            "has_more": has_more,
-            "after": cursor,
-        }
+        return list_page(rows, limit, row_id=lambda group: str(group["_id"]))

@@ -1,4 +1,4 @@
-// The routing table: one entry per migrator catalog operation (migrator/services/*.py).
+// The routing table: one entry per migrator catalog operation (migrator/services/<area>/).
 //
 // Each entry names the LibreChat function it mirrors (`mirrors`: file relative to the checkout,
 // function, and the call site whose arguments it reproduces). Whether LibreChat sends it through
