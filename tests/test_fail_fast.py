@@ -242,3 +242,21 @@ def test_replayed_write_calls_are_verified_in_sandboxes(mongo_server, seeded_db,
     (done,) = result.ops
     assert done.name == op.name and done.inputs == len(calls) and done.passed
     assert result.passed
+
+
+def test_librechat_catch_alls_never_swallow_a_lost_server() -> None:
+    """LibreChat answers a failed ACL lookup with []; a lost server must still stop the run
+    (swallowed, both paths would "agree" on empty answers until every call timed out)."""
+    from pymongo.errors import AutoReconnect, OperationFailure
+
+    from migrator.errors import ServerLost
+    from migrator.services.base import catch_all
+
+    @catch_all([])
+    def lookup(exc: Exception) -> list:
+        raise exc
+
+    assert lookup(OperationFailure("bad query")) == []
+    for lost in (AutoReconnect("connection reset"), ServerLost("gone")):
+        with pytest.raises(type(lost)):
+            lookup(lost)

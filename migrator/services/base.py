@@ -21,7 +21,7 @@ from bson.errors import InvalidId
 from pymongo.database import Database
 
 from migrator.compare.rules import Rules
-from migrator.errors import MigratorError
+from migrator.errors import MigratorError, server_lost
 from migrator.gateway.repository import utcnow
 
 Args = dict[str, Any]
@@ -212,7 +212,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 def catch_all(answer: Any) -> Callable[[F], F]:
     """LibreChat's catch-all around a call (``catch (error) { logger.error(...); return answer }``):
     any failure is answered with a copy of ``answer`` — except the tool's own refusals
-    (:class:`MigratorError`, e.g. the read-only guard), which are not LibreChat's to swallow."""
+    (:class:`MigratorError`, e.g. the read-only guard) and a lost server, which are not
+    LibreChat's to swallow: swallowed, a lost server would let a run go on judging empty
+    answers (both paths "agree") instead of stopping."""
 
     def wrap(fn: F) -> F:
         @functools.wraps(fn)
@@ -221,7 +223,9 @@ def catch_all(answer: Any) -> Callable[[F], F]:
                 return fn(*args, **kwargs)
             except MigratorError:
                 raise
-            except Exception:
+            except Exception as exc:
+                if server_lost(exc) is not None:
+                    raise
                 return copy.deepcopy(answer)
 
         return caught  # type: ignore[return-value]
