@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pymongo
 from pymongo import MongoClient
@@ -62,9 +63,11 @@ class Server:
     _stop: Any = field(default=None, repr=False)
 
     def client(self, **options: Any) -> MongoClient:
+        given = {key.lower() for key, _ in parse_qsl(urlsplit(self.uri).query)}
         opts: dict[str, Any] = {
-            "serverSelectionTimeoutMS": CONNECT_TIMEOUT_MS,
-            "connectTimeoutMS": CONNECT_TIMEOUT_MS,
+            name: CONNECT_TIMEOUT_MS
+            for name in ("serverSelectionTimeoutMS", "connectTimeoutMS")
+            if name.lower() not in given  # a timeout the URI sets is the user's choice
         }
         if self.kind_hint == embedded.KIND:
             opts.update(EMBEDDED_OPTIONS)

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -127,3 +132,55 @@ def test_demo_end_to_end(tmp_path) -> None:
         assert "run 1, built-in gateway: NO-GO — bench:" in result.output
     assert "demonstration" in result.output
     assert list((tmp_path / "out" / "faulty-demo").glob("preflight-*.md"))
+
+
+def test_demo_stopped_by_sigterm_stops_both_runs_and_their_engines(tmp_path) -> None:
+    """Run 2 is a child process with an engine of its own: a SIGTERM to the demo (cron's
+    timeout, kill) ends both runs, with run 1's partial reports and exit 3, and no process is
+    left behind."""
+    data = tmp_path / "data"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "migrator",
+            "demo",
+            "--users",
+            "2",
+            "--data-dir",
+            str(data),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "auth.get_user_by_id" in line:  # run 1's verify has begun; run 2 runs beside it
+            break
+    else:
+        raise AssertionError(f"the demo ended before verify began: {proc.communicate()}")
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3, (out, err)
+    assert "Traceback" not in err
+    assert "run 2 is stopped too" in err
+    assert list((tmp_path / "out" / "clean").glob("verify-*.json"))  # run 1's partial reports
+    deadline = time.monotonic() + 30  # the engines write their snapshots, then exit
+    while _processes_mentioning(str(data)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _processes_mentioning(str(data)) == []
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in args:
+            found.append(args)
+    return found

@@ -91,7 +91,8 @@ def test_mask_text_in_json_markdown_and_stderr() -> None:
 
 # --- every secret form through every command ------------------------------------------------
 
-UNREACHABLE = "127.0.0.1:9"  # connection refused: the commands end with exit 3
+UNREACHABLE = "127.0.0.1:9"  # connection refused: the commands end with exit 3 ...
+GIVE_UP = "serverSelectionTimeoutMS=300"  # ... soon: a timeout the URI sets is honoured
 COMMANDS = ["doctor", "verify", "counts", "bench", "preflight"]
 LEAKY = f"{sys.executable} {Path(__file__).parent / 'data' / 'leaky_gateway.py'}"
 TINY_CONFIG = (
@@ -131,7 +132,8 @@ def _cases(
     env = tmp / ".env"
     env.write_text(
         "# LibreChat\n"
-        f'MONGO_URI="mongodb://admin:EnvS3cret@{UNREACHABLE}/LibreChat" # prod, do not commit\n'
+        f'MONGO_URI="mongodb://admin:EnvS3cret@{UNREACHABLE}/LibreChat?{GIVE_UP}" # prod, do not '
+        "commit\n"
     )
     tok = "AWS_SESSION_TOKEN:Tok3nS3cret%2Fx%2By%3D"  # a token as a URI carries it
     reachable = _with_options(server_uri, f"authMechanismProperties={tok}")
@@ -155,7 +157,7 @@ def _cases(
             [
                 "--mongo-uri",
                 f"mongodb://{UNREACHABLE}/LibreChat?tls=true&tlsCertificateKeyFilePassword=PemS3cret"
-                f"&authMechanismProperties={tok}",
+                f"&authMechanismProperties={tok}&{GIVE_UP}",
             ],
             ["PemS3cret", "Tok3nS3cret"],
             {3},

@@ -143,7 +143,8 @@ def bench(
         if base is not None:
             result.baseline = {k: v for k, v in base.items() if k != "ops"}
         sampled = sampled or SampledInputs()
-        with stops_early(result):
+        steady = measure.collector_between_pairs(gc_policy == "between-pairs")
+        with stops_early(result), steady:
             for op in selected:
                 if stop is not None and stop.is_set():
                     result.complete = False

@@ -10,7 +10,7 @@ import click
 
 from migrator import report
 from migrator.cli import options
-from migrator.cli.shell import handle_errors
+from migrator.cli.shell import INTERRUPTED, handle_errors
 from migrator.progress import Progress
 
 
@@ -76,6 +76,8 @@ def demo(users: int, data_dir: str, out: str) -> None:
         )
     click.echo(f"demo: seeded {result.seeded}")
     _summary(result.clean, "run 1, built-in gateway")
+    if result.faulty is None:
+        sys.exit(INTERRUPTED)
     _summary(result.faulty, "run 2, faulty-demo gateway (a demonstration)")
     click.echo(
         "The second run is a demonstration: its gateway is broken on purpose (a "

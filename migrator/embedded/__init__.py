@@ -29,6 +29,7 @@ from migrator.errors import CannotRun, ConfigError
 KIND = "mongoeco (embedded)"
 LAUNCHER = Path(__file__).with_name("_serve.py")
 STATE_FILE = "server.json"
+SNAPSHOT_DIR = "snapshot"  # the launcher's snapshot folder (restored at start, written at stop)
 START_TIMEOUT_S = 600  # restoring a large snapshot in-process takes a while
 STOP_TIMEOUT_S = 300  # writing the snapshot on stop
 
@@ -216,7 +217,7 @@ def _read_uri(proc: subprocess.Popen, data_dir: Path) -> str:
     line: list[str] = []
     reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
     reader.start()
-    if (data_dir / "snapshot").exists():
+    if (data_dir / SNAPSHOT_DIR).exists():
         _say(f"loading the data folder {data_dir}")
     reader.join(START_TIMEOUT_S)
     uri = line[0].strip() if line else ""
