@@ -109,17 +109,12 @@ def demo(
         seeded, clean = one_run(
             root / RUNS[0], out_dir / RUNS[0], users=users, now=now, progress=progress
         )
-        if interrupted(clean):
+        if clean.interrupted:
             say("run 1 was interrupted: run 2 is stopped too")
             return DemoResult(seeded, clean, None)
         say("run 1 done; run 2 …")
         faulty = second.result(progress)
     return DemoResult(seeded, clean, faulty)
-
-
-def interrupted(result: PreflightResult) -> bool:
-    checks = (result.verify, result.counts, result.bench)
-    return any(c is not None and c.stopped == "interrupted" for c in checks)
 
 
 class SecondRun:

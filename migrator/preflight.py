@@ -50,6 +50,7 @@ from migrator.sampling import SampledInputs
 from migrator.settings import Settings
 
 SCHEMA_VERSION = 1
+CHECKS = ("verify", "counts", "bench")
 
 # section -> key -> (type(s), default)
 SCHEMA: dict[str, dict[str, tuple[Any, Any]]] = {
@@ -176,6 +177,15 @@ class PreflightResult:
     gateway: GatewayChoice = field(default_factory=GatewayChoice)
 
     @property
+    def checks(self) -> tuple[Any, Any, Any]:
+        return self.verify, self.counts, self.bench
+
+    @property
+    def interrupted(self) -> bool:
+        """A check was stopped on request: the checks after it were not run."""
+        return any(c is not None and c.stopped == "interrupted" for c in self.checks)
+
+    @property
     def reasons(self) -> list[str]:
         out = []
         v = self.verify
@@ -199,7 +209,12 @@ class PreflightResult:
                 out.append(
                     f"bench: {b.stopped or 'incomplete' if not b.complete else 'nothing measured'}"
                 )
+        out += [f"{name}: not run (interrupted)" for name in self.not_run]
         return out
+
+    @property
+    def not_run(self) -> list[str]:
+        return [name for name, c in zip(CHECKS, self.checks, strict=True) if c is None]
 
     @property
     def go(self) -> bool:
@@ -245,6 +260,8 @@ def preflight(
         progress=progress,
     )
     result.reports["verify"] = verify_report.write(result.verify, out_dir, formats)
+    if result.interrupted:  # a stop request (Ctrl-C, SIGTERM) ends the run, not one check
+        return _write(result, out_dir)
     c = config["counts"]
     history = c["history"] if c["history"] is not None else str(out_dir / "counts-history.jsonl")
     result.counts = counts(
@@ -257,6 +274,8 @@ def preflight(
         gateway=gateway,
     )
     result.reports["counts"] = counts_report.write(result.counts, out_dir, formats)
+    if result.interrupted:
+        return _write(result, out_dir)
     b = config["bench"]
     thresholds = Thresholds(warn_pct=b["warn_pct"], fail_pct=b["fail_pct"], min_us=b["min_us"])
     result.bench = bench(
@@ -274,6 +293,10 @@ def preflight(
     result.reports["bench"] = bench_report.write(
         result.bench, out_dir, tuple(f for f in formats if f != "junit")
     )
+    return _write(result, out_dir)
+
+
+def _write(result: PreflightResult, out_dir: Path) -> PreflightResult:
     name = f"preflight-{report.stamp(result.started)}"
     result.reports["preflight"] = report.write_set(
         out_dir,
@@ -328,16 +351,19 @@ def markdown(result: PreflightResult, out_dir: Path) -> str:
         f"verified; failing: {', '.join(v.failing) or 'none'} | "
         f"{_link(result.reports['verify'].get('md'), out_dir)} |"
     )
-    lines.append(
-        f"| counts | {'PASS' if c.passed else 'FAIL'} ({c.verdict}) | "
-        f"{len(c.collections)} collections; drifting: {', '.join(c.drifting) or 'none'}"
-        f" | {_link(result.reports['counts'].get('md'), out_dir)} |"
-    )
-    lines.append(
-        f"| bench | {'PASS' if b.passed else 'FAIL'} | failing: "
-        f"{', '.join(b.failing) or 'none'}; warnings: {', '.join(b.warning) or 'none'}"
-        f" | {_link(result.reports['bench'].get('md'), out_dir)} |"
-    )
+    if c is not None:
+        lines.append(
+            f"| counts | {'PASS' if c.passed else 'FAIL'} ({c.verdict}) | "
+            f"{len(c.collections)} collections; drifting: {', '.join(c.drifting) or 'none'}"
+            f" | {_link(result.reports['counts'].get('md'), out_dir)} |"
+        )
+    if b is not None:
+        lines.append(
+            f"| bench | {'PASS' if b.passed else 'FAIL'} | failing: "
+            f"{', '.join(b.failing) or 'none'}; warnings: {', '.join(b.warning) or 'none'}"
+            f" | {_link(result.reports['bench'].get('md'), out_dir)} |"
+        )
+    lines += [f"| {name} | NOT RUN | the run was interrupted | — |" for name in result.not_run]
     lines += [
         "",
         "Settings: " + ", ".join(f"{k} {v}" for k, v in result.settings.items() if v is not None),
@@ -362,16 +388,21 @@ def to_json(result: PreflightResult) -> dict[str, Any]:
                 "coverage": result.verify.coverage(),
                 "not_verified": {op.name: op.not_verified for op in result.verify.unverified},
             },
-            "counts": {
+            "counts": None
+            if result.counts is None
+            else {
                 "passed": result.counts.passed,
                 "verdict": result.counts.verdict,
                 "drifting": result.counts.drifting,
             },
-            "bench": {
+            "bench": None
+            if result.bench is None
+            else {
                 "passed": result.bench.passed,
                 "failing": result.bench.failing,
                 "warning": result.bench.warning,
             },
         },
+        "not_run": result.not_run,
         "reports": {k: {f: str(p) for f, p in v.items()} for k, v in result.reports.items()},
     }

@@ -167,7 +167,10 @@ def test_demo_stopped_by_sigterm_stops_both_runs_and_their_engines(tmp_path) -> 
     assert proc.returncode == 3, (out, err)
     assert "Traceback" not in err
     assert "run 2 is stopped too" in err
-    assert list((tmp_path / "out" / "clean").glob("verify-*.json"))  # run 1's partial reports
+    # Run 1's partial reports: verify was stopped, and the checks after it were not begun.
+    (clean,) = (tmp_path / "out" / "clean").glob("preflight-*.json")
+    assert json.loads(clean.read_text())["not_run"] == ["counts", "bench"]
+    assert "| counts | NOT RUN | the run was interrupted" in clean.with_suffix(".md").read_text()
     deadline = time.monotonic() + 30  # the engines write their snapshots, then exit
     while _processes_mentioning(str(data)) and time.monotonic() < deadline:
         time.sleep(0.5)

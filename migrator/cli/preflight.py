@@ -39,8 +39,9 @@ def _summary(result: Any, label: str = "preflight") -> None:
 def preflight(config_file: str | None, out: str, **kw: Any) -> None:
     """Verify (reads and writes), counts and bench against thresholds: GO or NO-GO.
 
-    Exit 0 on GO, 1 on NO-GO. With --env-file, reports the current USE_DB_GATEWAY value
-    (the file is never edited)."""
+    Exit 0 on GO, 1 on NO-GO, 3 when stopped early (Ctrl-C, SIGTERM: the checks not yet
+    begun are not run, and the report says so). With --env-file, reports the current
+    USE_DB_GATEWAY value (the file is never edited)."""
     from migrator.preflight import gateway_choice, load_config
     from migrator.preflight import preflight as run_preflight
 
@@ -53,7 +54,7 @@ def preflight(config_file: str | None, out: str, **kw: Any) -> None:
     _summary(result)
     if cfg.use_db_gateway is not None:
         click.echo(f"USE_DB_GATEWAY is currently {cfg.use_db_gateway!r} (not changed)")
-    sys.exit(0 if result.go else 1)
+    sys.exit(INTERRUPTED if result.interrupted else 0 if result.go else 1)
 
 
 @click.command()
