@@ -11,6 +11,7 @@ and the same inputs.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import pickle
 import queue
@@ -153,6 +154,9 @@ class SecondRun:
     def __exit__(self, *exc: object) -> None:
         if self.proc.is_alive():  # run 1 failed or was interrupted: stop run 2 as well
             self.proc.terminate()  # its SIGTERM handler stops its engine first
+        while self.proc.is_alive():  # a child exits only once its queued messages are read
+            with contextlib.suppress(queue.Empty):
+                self.messages.get(timeout=0.2)
         self.proc.join()
 
 
