@@ -63,7 +63,14 @@ class Server:
     _stop: Any = field(default=None, repr=False)
 
     def client(self, **options: Any) -> MongoClient:
-        given = {key.lower() for key, _ in parse_qsl(urlsplit(self.uri).query)}
+        given = {key.lower(): value for key, value in parse_qsl(urlsplit(self.uri).query)}
+        for name in ("serverSelectionTimeoutMS", "connectTimeoutMS"):
+            value = given.get(name.lower())
+            if value is not None and not value.replace(".", "", 1).isdigit():
+                raise ConfigError(
+                    f"invalid MongoDB URI {mask_uri(self.uri)}: {name} must be a number of "
+                    f"milliseconds, got {value!r}"
+                )
         opts: dict[str, Any] = {
             name: CONNECT_TIMEOUT_MS
             for name in ("serverSelectionTimeoutMS", "connectTimeoutMS")

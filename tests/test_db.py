@@ -126,3 +126,16 @@ def test_ping_error_is_cannot_run() -> None:
     srv = db.Server("mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500")
     with pytest.raises(CannotRun):
         db.ping(srv.client(serverSelectionTimeoutMS=500), srv.uri)
+
+
+def test_a_timeout_the_uri_sets_is_honoured_and_a_bad_one_refused() -> None:
+    given = db.Server("mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=200").client()
+    default = db.Server("mongodb://127.0.0.1:9/").client()
+    try:
+        assert given.options.server_selection_timeout == 0.2
+        assert default.options.server_selection_timeout == db.CONNECT_TIMEOUT_MS / 1000
+    finally:
+        given.close()
+        default.close()
+    with pytest.raises(ConfigError, match="serverSelectionTimeoutMS must be a number"):
+        db.Server("mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=soon").client()
