@@ -31,6 +31,7 @@ from migrator.bench.measure import OpMeasurement, PathSamples, Series
 
 MIN_PAIRS_FOR_STATS = 10
 MAD_OUTLIER_Z = 10.0  # hyperfine: |x - median| > 10 × (1.4826 × MAD)
+MAD_TO_SIGMA = 1.482602218505602  # 1 / Φ⁻¹(3/4): scipy's median_abs_deviation(scale="normal")
 TUKEY_K = 1.5
 ROUND_TRIP_TOLERANCE = 0.05  # extra round trips per call before a path "adds" one
 HL_EXACT_MAX = 2_000  # above this many pairs the Walsh averages are sampled
@@ -178,7 +179,7 @@ def describe(values_ns: Sequence[int] | np.ndarray) -> Dist:
         return Dist(0, nan, nan, nan, nan, nan, 0, 0)
     med = float(np.median(x))
     p95, p99 = (float(v) for v in np.percentile(x, [95, 99]))
-    mad = float(_sps().median_abs_deviation(x))
+    mad = float(np.median(np.abs(x - med)))
     return Dist(
         n=int(x.size),
         median=med,
@@ -186,16 +187,22 @@ def describe(values_ns: Sequence[int] | np.ndarray) -> Dist:
         p99=p99,
         mad=mad,
         mean=float(np.mean(x)),
-        outliers_mad=outliers_mad(x),
+        outliers_mad=_beyond_mad(x, med, mad),
         outliers_tukey=outliers_tukey(x),
     )
 
 
 def outliers_mad(x: np.ndarray) -> int:
-    scaled = float(_sps().median_abs_deviation(x, scale="normal"))
+    med = float(np.median(x))
+    return _beyond_mad(x, med, float(np.median(np.abs(x - med))))
+
+
+def _beyond_mad(x: np.ndarray, median: float, mad: float) -> int:
+    """Samples with |x - median| > 10 × the MAD scaled to a normal's σ."""
+    scaled = mad * MAD_TO_SIGMA
     if scaled == 0:
         return 0
-    return int(np.count_nonzero(np.abs(x - np.median(x)) > MAD_OUTLIER_Z * scaled))
+    return int(np.count_nonzero(np.abs(x - median) > MAD_OUTLIER_Z * scaled))
 
 
 def outliers_tukey(x: np.ndarray) -> int:
@@ -245,11 +252,16 @@ def bootstrap_ci(
 
 
 def _median(x: np.ndarray, axis: int = -1) -> Any:
-    return np.median(x, axis=axis)
+    """``np.median`` along an axis, by sorting: for thousands of short resamples (the
+    bootstrap's) a sort is about three times faster than numpy's partition, and exact."""
+    s = np.sort(x, axis=axis)
+    n = s.shape[axis]
+    middle = [n // 2] if n % 2 else [n // 2 - 1, n // 2]
+    return np.mean(np.take(s, middle, axis=axis), axis=axis)
 
 
 def _ratio_of_medians(a: np.ndarray, b: np.ndarray, axis: int = -1) -> Any:
-    return np.median(b, axis=axis) / np.median(a, axis=axis)
+    return _median(b, axis=axis) / _median(a, axis=axis)
 
 
 def hodges_lehmann(d: np.ndarray, seed: int | str) -> tuple[float, bool]:
