@@ -12,7 +12,8 @@ Figures (each a median where repeated): CLI start (`--help`, `verify --help`, a 
 size, the command as users run it (every read operation, calibration included: total, the
 tool's share, and the per-call cost of the legacy path, which is the engine's), and the ratio of
 its totals (largest/smallest size); write inputs per second in sandboxes; in `verify --samples
-all`, the tool's own share of the time and what `--concurrency 2` buys. Datasets are seeded
+all`, where the time goes (the paths' calls, drawing inputs, calibration, the tool's own work:
+normalise, diff, bookkeeping) and what `--concurrency 2` buys. Datasets are seeded
 into a fresh embedded engine per tree, started by that tree's own launcher.
 Nothing here is a test: it prints a table, and ``--json`` writes the raw figures.
 """
@@ -202,6 +203,15 @@ def table(results: dict[str, dict]) -> str:
         )
     row("write inputs / s (200 users)", lambda f: f["writes_200"]["inputs_per_s"])
     row("tool share, --samples all", lambda f: f["overhead"]["concurrency_1"]["tool_share"])
+    for part in ("paths", "sampling", "calibration", "tool_own"):
+        row(
+            f"  {part.replace('_', ' ')} (s)",
+            lambda f, p=part: f["overhead"]["concurrency_1"][f"{p}_seconds"],
+        )
+    row(
+        "  tool's own / paths' time",
+        lambda f: f["overhead"]["concurrency_1"]["tool_own_ratio"],
+    )
     row("  seconds, --concurrency 1", lambda f: f["overhead"]["concurrency_1"]["seconds"])
     row("  seconds, --concurrency 2", lambda f: f["overhead"]["concurrency_2"]["seconds"])
     head = "| figure | " + " | ".join(results) + " |\n|---|" + "---|" * len(results)

@@ -53,6 +53,13 @@ SCHEMA_VERSION = 1
 CHECKS = ("verify", "counts", "bench")
 
 # section -> key -> (type(s), default)
+KIND_NAMES: dict[Any, str] = {
+    int: "an integer",
+    str: "a string",
+    bool: "true or false",
+    list: "a list",
+    (int, float): "a number",
+}
 SCHEMA: dict[str, dict[str, tuple[Any, Any]]] = {
     "gateway": {
         "cmd": (str, None),
@@ -117,8 +124,8 @@ def load_config(path: str | Path | None) -> dict[str, dict[str, Any]]:
             value = given.get(key, default)
             bad_bool = isinstance(value, bool) and kind is not bool
             if value is not None and (not isinstance(value, kind) or bad_bool):
-                want = kind.__name__ if isinstance(kind, type) else "number"
-                raise ConfigError(f"--config: [{section}] {key} must be a {want}, got {value!r}")
+                want = KIND_NAMES.get(kind, "number")
+                raise ConfigError(f"--config: [{section}] {key} must be {want}, got {value!r}")
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
                 raise ConfigError(
                     f"--config: [{section}] {key} must not be negative, got {value!r}"

@@ -70,8 +70,12 @@ def test_identical_databases_are_clean_and_the_settle_window_absorbs_writes_in_f
     assert not list(out.glob("*.partial"))
 
     # Writes in flight two minutes ago, on either side: inside the default 10-minute window.
-    just_now = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=2)
+    # (On a twin of one user's share of the live collections: the window is per document.)
     user = str(source.users.find_one({}, sort=[("_id", 1)])["_id"])
+    live = ["messages", "tokens", "sessions", "transactions"]
+    mine = {"messages": {"user": user}, "transactions": {"user": ObjectId(user)}}
+    source, target = twin_dbs(source, only={c: mine.get(c, {}) for c in live})
+    just_now = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=2)
     target.messages.insert_many(
         [
             {"messageId": f"m{i}", "user": user, "createdAt": just_now, "updatedAt": just_now}
@@ -88,7 +92,6 @@ def test_identical_databases_are_clean_and_the_settle_window_absorbs_writes_in_f
             "updatedAt": just_now,
         }
     )
-    live = ["messages", "tokens", "sessions", "transactions"]
     settled = counts(_cfg(mongo_server, source.name, target.name), collections=live, history=None)
     assert settled.verdict == OK and settled.clean and settled.passed
     recent = {c.name: (c.legacy.recent, c.gateway.recent) for c in settled.collections}

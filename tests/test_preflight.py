@@ -54,7 +54,7 @@ def test_go_on_clean_data_and_no_go_with_the_faulty_gateway(
     [
         ("[verfy]\nsamples = 3\n", "unknown section [verfy]"),
         ("[verify]\nsampels = 3\n", "unknown key 'sampels' in [verify]"),
-        ('[bench]\npairs = "many"\n', "[bench] pairs must be a int, got 'many'"),
+        ('[bench]\npairs = "many"\n', "[bench] pairs must be an integer, got 'many'"),
         ("[counts]\nfail_pct = -1\n", "must not be negative"),
         ("[verify\n", "is not valid TOML"),
     ],

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import random
 
+import pytest
 from click.testing import CliRunner
 
 from migrator import settings
@@ -12,6 +13,7 @@ from migrator.paths import GatewayChoice
 from migrator.services.base import Operation
 from migrator.verify import verify
 from migrator.verify.report import markdown
+from migrator.verify.result import timing
 from migrator.verify.runner import RunOptions, run_operation
 
 
@@ -28,6 +30,17 @@ def test_identical_databases_pass(mongo_server, seeded_db) -> None:
     assert result.passed, result.failing
     assert all(op.inputs > 0 for op in result.ops)
     assert sum(op.verdicts["match"] for op in result.ops) > 30
+    # Where the time went: the parts add up to the run, each measured, none negative.
+    t = timing(result)
+    parts = ("paths", "sampling", "calibration", "sandbox", "tool_own")
+    assert t["paths_seconds"] > 0 and t["sampling_seconds"] > 0 and t["calibration_seconds"] > 0
+    assert t["sandbox_seconds"] == 0  # reads only
+    assert sum(t[f"{p}_seconds"] for p in parts) == pytest.approx(t["seconds"], abs=0.01)
+    assert t["tool_own_ratio"] == pytest.approx(t["tool_own_seconds"] / t["paths_seconds"], 0.01)
+    uncalibrated = verify(
+        _cfg(mongo_server, seeded_db.name), ops=["auth.count_*"], samples=2, calibrate=False
+    )
+    assert timing(uncalibrated)["calibration_seconds"] == 0
 
 
 def test_injected_differences_are_reported_with_type_key_and_path(mongo_server, twin_dbs) -> None:

@@ -124,10 +124,12 @@ def verify(
                 if why is not None:
                     result.ops.append(OpResult(op.name, op.kind, not_verified=why, offered=False))
                     continue
+                s0 = time.perf_counter()
                 if replayed is not None:
                     inputs = replayed.get(op.name, [])
                 else:
                     inputs = sampled.of(op, paths.source, samples, seed)
+                sample_seconds = time.perf_counter() - s0
                 total = len(inputs)
                 report = (
                     (lambda n, name=op.name, t=total: progress(name, n, t)) if progress else None
@@ -143,6 +145,7 @@ def verify(
                     report,
                     stop,
                 )
+                done.sample_seconds = sample_seconds
                 if not _recorded(result, done, replayed is not None and not inputs, stop):
                     break
             if write_ops and result.complete:
@@ -193,15 +196,18 @@ def _run_writes(
         paths.writes_gateway(boxes[1]) as gateway,
     ):
         for op in runnable:
+            s0 = time.perf_counter()
             if replayed is not None:
                 inputs = replayed.get(op.name, [])
             else:
                 inputs = sampled.of(op, paths.source, n, seed)
+            sample_seconds = time.perf_counter() - s0
             total = len(inputs)
             report = (lambda k, name=op.name, t=total: progress(name, k, t)) if progress else None
             done = sandbox.run_writes(
                 op, inputs, paths.source, boxes, gateway, stop, legacy=legacy, progress=report
             )
+            done.sample_seconds = sample_seconds
             if not _recorded(result, done, replayed is not None and not inputs, stop):
                 break
 

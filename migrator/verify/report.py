@@ -152,9 +152,16 @@ def markdown(result: VerifyResult) -> str:
         "## Timing",
         "",
         f"{timing['inputs']} inputs in {timing['seconds']} s "
-        f"({timing['inputs_per_second']} inputs/s); the two paths took "
-        f"{timing['paths_seconds']} s, the tool itself (sampling, calibration, normalise, "
-        f"diff, report) the rest ({(timing['tool_share'] or 0):.0%}).",
+        f"({timing['inputs_per_second']} inputs/s); the two paths' calls took "
+        f"{timing['paths_seconds']} s; drawing the inputs {timing['sampling_seconds']} s, "
+        f"calibration (the legacy path run twice more) {timing['calibration_seconds']} s, "
+        f"write sandboxes {timing['sandbox_seconds']} s; "
+        + (
+            f"the tool's own work (normalise, diff, bookkeeping) {timing['tool_own_seconds']} "
+            f"s, {timing['tool_own_ratio']:.0%} of the paths' time."
+            if timing["tool_own_ratio"] is not None
+            else "the calls overlapped (--concurrency), so the tool's own time is not separated."
+        ),
         "",
     ]
     return "\n".join(lines) + "\n"

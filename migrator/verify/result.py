@@ -47,8 +47,10 @@ class OpResult:
     # Not verified, and why: the gateway does not offer it, no input, nothing answered...
     not_verified: str | None = None
     offered: bool = True  # False: the selected gateway does not offer this operation
-    seconds: float = 0.0
+    seconds: float = 0.0  # running the inputs (sampling not included)
     sandbox_seconds: float = 0.0  # writes: copying into sandboxes, reading states, comparing
+    sample_seconds: float = 0.0  # drawing the inputs from the source
+    calibration_seconds: float = 0.0  # the legacy path run twice more (A/A, noisy fields)
     # The application's own legacy branch against the oracle: verdict -> inputs, examples.
     opinion: Counter = field(default_factory=Counter)
     opinion_examples: list[Example] = field(default_factory=list)
@@ -173,6 +175,35 @@ class VerifyResult(RunResult):
         return [[op.name, op.not_verified or ""] for op in self.unverified]
 
 
+def timing(result: VerifyResult) -> dict[str, Any]:
+    """Where a run's time went: inside the two paths' calls, drawing inputs, calibrating
+    (the legacy path run twice more), write sandboxes, and the rest, the tool's own work
+    (normalise, diff, bookkeeping, progress): ``tool_own_ratio`` is that per second the paths
+    spent. ``tool_share`` is everything outside the paths' calls, as a share of the run.
+    With ``--concurrency`` above 1 the calls overlap, their times add up to more than the
+    wall clock, and the tool's own time is not defined (None)."""
+    paths_s = sum(sum(op.legacy_ns) + sum(op.gateway_ns) for op in result.ops) / 1e9
+    inputs = sum(op.inputs for op in result.ops)
+    secs = result.seconds
+    parts = {
+        "sampling_seconds": sum(op.sample_seconds for op in result.ops),
+        "calibration_seconds": sum(op.calibration_seconds for op in result.ops),
+        "sandbox_seconds": sum(op.sandbox_seconds for op in result.ops),
+    }
+    overlapping = (result.options or {}).get("concurrency", 1) > 1
+    own = None if overlapping else max(0.0, secs - paths_s - sum(parts.values()))
+    return {
+        "inputs": inputs,
+        "seconds": round(secs, 3),
+        "inputs_per_second": round(inputs / secs, 1) if secs else None,
+        "paths_seconds": round(paths_s, 3),
+        **{k: round(v, 3) for k, v in parts.items()},
+        "tool_own_seconds": round(own, 3) if own is not None else None,
+        "tool_own_ratio": round(own / paths_s, 3) if own is not None and paths_s else None,
+        "tool_share": round(1 - paths_s / secs, 3) if secs else None,
+    }
+
+
 def to_json(result: VerifyResult) -> dict[str, Any]:
     def op_json(op: OpResult) -> dict[str, Any]:
         return {
@@ -212,19 +243,10 @@ def to_json(result: VerifyResult) -> dict[str, Any]:
             },
         }
 
-    paths_s = sum(sum(op.legacy_ns) + sum(op.gateway_ns) for op in result.ops) / 1e9
-    inputs = sum(op.inputs for op in result.ops)
-    secs = result.seconds
     data = {
         "schema_version": SCHEMA_VERSION,
         "command": "verify",
-        "timing": {
-            "inputs": inputs,
-            "seconds": round(secs, 3),
-            "inputs_per_second": round(inputs / secs, 1) if secs else None,
-            "paths_seconds": round(paths_s, 3),
-            "tool_share": round(1 - paths_s / secs, 3) if secs else None,
-        },
+        "timing": timing(result),
         "started": result.started.isoformat(),
         "seconds": round(result.seconds, 3),
         "complete": result.complete,

@@ -111,9 +111,11 @@ def run_operation(
     workers = max(2, 2 * options.concurrency)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="path") as pool:
         if options.calibrate:
+            c0 = time.perf_counter()
             result.noise = calibrate_noise(
                 op, legacy, inputs[: min(len(inputs), 5)], rules, pool, options.timeout_s
             )
+            result.calibration_seconds = time.perf_counter() - c0
         noise = tuple(p for p in result.noise if p != "(value)")
 
         def one(args: Args) -> tuple[Observation, Observation]:
