@@ -43,6 +43,21 @@ def mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[db.Server
         yield srv
 
 
+@pytest.fixture
+def unshared_server(mongo_server: db.Server) -> db.Server:
+    """The server, for a test that forces scratch databases away (`clean --force` drops every
+    run's, live ones too): skipped when other test workers share it (MIGRATOR_TEST_MONGO_URI
+    with -n 2), where it would drop their sandboxes mid-run."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", 1))
+    if not mongo_server.started_by_us and workers > 1:
+        pytest.skip(
+            "not verified here: a server shared by several test workers "
+            "(MIGRATOR_TEST_MONGO_URI); --force would drop the other workers' live "
+            "sandboxes. Run this test alone (-n0) to check it"
+        )
+    return mongo_server
+
+
 @pytest.fixture(scope="session")
 def mongo_client(mongo_server: db.Server) -> Iterator[MongoClient]:
     client = mongo_server.client()

@@ -104,7 +104,8 @@ def test_clean_spares_a_live_run(mongo_server, mongo_client) -> None:
     assert name in out.splitlines()[0] and name not in mongo_client.list_database_names()
 
 
-def test_clean_force_drops_a_live_run(mongo_server, mongo_client) -> None:
+def test_clean_force_drops_a_live_run(unshared_server, mongo_client) -> None:
+    mongo_server = unshared_server
     name = f"migrator_scratch_{uuid.uuid4().hex[:8]}_legacy"
     owner = _python(HOLD, mongo_server.uri, name, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:

@@ -160,7 +160,8 @@ def test_guard_refuses_before_the_server_sees_anything(mongo_server, seeded_db) 
     assert [n for n in listener.names if n != "endSessions"] == ["find"]  # only the read
 
 
-def test_leftover_scratch_databases_are_dropped(mongo_server, mongo_client) -> None:
+def test_leftover_scratch_databases_are_dropped(unshared_server, mongo_client) -> None:
+    mongo_server = unshared_server
     dead = f"{SCRATCH_PREFIX}999999x0_legacy"
     mongo_client[dead][sandbox.META].insert_one(
         {"pid": _dead_pid(), "host": platform.node(), "started": utcnow()}
@@ -182,8 +183,9 @@ def test_leftover_scratch_databases_are_dropped(mongo_server, mongo_client) -> N
         mongo_client.drop_database(live)
 
 
-def test_clean_is_a_library_function(mongo_server, mongo_client) -> None:
+def test_clean_is_a_library_function(unshared_server, mongo_client) -> None:
     """`migrator clean` is clean(): the owner decides, unless forced."""
+    mongo_server = unshared_server
     dead = f"{SCRATCH_PREFIX}999999x1_legacy"
     mongo_client[dead][sandbox.META].insert_one(
         {"pid": _dead_pid(), "host": platform.node(), "started": utcnow()}
