@@ -124,12 +124,7 @@ def verify(
                 if why is not None:
                     result.ops.append(OpResult(op.name, op.kind, not_verified=why, offered=False))
                     continue
-                s0 = time.perf_counter()
-                if replayed is not None:
-                    inputs = replayed.get(op.name, [])
-                else:
-                    inputs = sampled.of(op, paths.source, samples, seed)
-                sample_seconds = time.perf_counter() - s0
+                inputs, sample_seconds = _inputs(op, replayed, sampled, paths.source, samples, seed)
                 total = len(inputs)
                 report = (
                     (lambda n, name=op.name, t=total: progress(name, n, t)) if progress else None
@@ -196,12 +191,7 @@ def _run_writes(
         paths.writes_gateway(boxes[1]) as gateway,
     ):
         for op in runnable:
-            s0 = time.perf_counter()
-            if replayed is not None:
-                inputs = replayed.get(op.name, [])
-            else:
-                inputs = sampled.of(op, paths.source, n, seed)
-            sample_seconds = time.perf_counter() - s0
+            inputs, sample_seconds = _inputs(op, replayed, sampled, paths.source, n, seed)
             total = len(inputs)
             report = (lambda k, name=op.name, t=total: progress(name, k, t)) if progress else None
             done = sandbox.run_writes(
@@ -210,6 +200,21 @@ def _run_writes(
             done.sample_seconds = sample_seconds
             if not _recorded(result, done, replayed is not None and not inputs, stop):
                 break
+
+
+def _inputs(
+    op: Operation,
+    replayed: dict[str, list[Args]] | None,
+    sampled: SampledInputs,
+    source: Any,
+    samples: int | None,
+    seed: int,
+) -> tuple[list[Args], float]:
+    """An operation's inputs (replayed calls, else sampled ones) and the seconds drawing took."""
+    s0 = time.perf_counter()
+    if replayed is not None:
+        return replayed.get(op.name, []), time.perf_counter() - s0
+    return sampled.of(op, source, samples, seed), time.perf_counter() - s0
 
 
 def _recorded(
