@@ -1,7 +1,8 @@
 """The embedded engine's read shortcuts (migrator/embedded/_serve.py) answer exactly what the
 engine answers with them off (``MIGRATOR_ENGINE_READ_SHORTCUTS=off``): the ordered ``_id`` walk
-(a read sorted by ``_id`` with a limit, without scanning the collection) and ``distinct``'s
-hashed duplicate check.
+(a read sorted by ``_id`` with a limit, without scanning the collection), ``distinct``'s
+hashed duplicate check, ``$in``'s hashed membership, ``$lookup``'s hash join, and replies
+encoded in one pass (byte for byte).
 
 Two engines hold the same documents, one with the shortcuts, one without; every read runs on
 both. The collection's rows are stored out of ``_id`` order, so natural order never passes
@@ -13,6 +14,7 @@ import os
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -342,3 +344,116 @@ def test_distinct_keeps_the_engine_semantics(twins: Twins) -> None:
     finally:
         for c in (on, off):
             c.database.distinct_test.drop()
+
+
+def _kinds() -> list[Any]:
+    """Values of every BSON kind, several equal across types (1, 1.0, Int64, Decimal128)."""
+    oid = ObjectId("64b000000000000000000001")
+    values: list[Any] = ["a", "A", "b", oid, str(oid), True, False, 1, 1.0, Int64(1)]
+    values += [Decimal128("1"), 0, None, ["a", oid], [["a"]], [], {"k": "a"}, [1, "b"]]
+    return values
+
+
+@pytest.fixture
+def kinds(twins: Twins) -> Iterator[tuple[Collection, Collection]]:
+    """A ``kinds`` collection on both engines: ``v`` holds every kind once, one row lacks it."""
+    docs = [{"_id": f"d{i:02d}", "v": v, "g": i % 3} for i, v in enumerate(_kinds())]
+    docs.append({"_id": "missing", "g": 0})
+    pair = (twins.on.database.kinds, twins.off.database.kinds)
+    for c in pair:
+        c.insert_many([dict(d) for d in docs])
+    try:
+        yield pair
+    finally:
+        for c in pair:
+            c.drop()
+
+
+def test_in_keeps_the_engine_semantics(kinds: tuple[Collection, Collection]) -> None:
+    """Hashed only when every listed value is a string, ObjectId or boolean; candidates of
+    other kinds (numbers, null, arrays, documents) still meet the engine's comparison."""
+    on, off = kinds
+    oid = ObjectId("64b000000000000000000001")
+    queries: list[dict[str, Any]] = [
+        {"v": {"$in": ["a", oid, True]}},  # hashed: array elements match too
+        {"v": {"$in": [str(oid), False, "zzz"]}},
+        {"v": {"$in": ["b"]}, "g": {"$in": [1, 2]}},  # one hashed, one not (numbers)
+        {"v": {"$in": [1, "a"]}},  # a number listed: the engine's path
+        {"v": {"$in": [None, "A"]}},  # null listed (matches missing): the engine's path
+        {"v": {"$not": {"$in": ["a", True]}}},
+        {"v": {"$nin": ["a", oid]}},
+        {"v": {"$elemMatch": {"$in": ["a", "b"]}}},
+        {"$or": [{"v": {"$in": ["A"]}}, {"_id": {"$in": ["d03", "missing"]}}]},
+        # An unbounded branch: every row meets the matcher's $in, not only a hash bucket's.
+        {"$or": [{"v": {"$in": [str(oid), False, "b"]}}, {"g": 2}]},
+    ]
+    for query in queries:
+        got = _same(on, off, lambda c, q=query: list(c.find(q)))
+        assert got or "$elemMatch" in query["v"]  # each one matches something
+    for values in (["a", oid, True], [str(oid), "A", 1]):  # after a stage: every row matched
+        pipeline = [{"$addFields": {"w": "$v"}}, {"$match": {"w": {"$in": values}}}]
+        assert _same(on, off, lambda c, p=pipeline: list(c.aggregate(p)))
+    _same(on, off, lambda c: list(c.find({"v": {"$in": ["a"]}}, collation={"locale": "en"})))
+
+
+def test_lookup_keeps_the_engine_semantics(kinds: tuple[Collection, Collection]) -> None:
+    """Each local value of every kind joined to a foreign field of every kind: across numeric
+    types, null with missing, arrays element by element, as the engine's nested loop does."""
+    on, off = kinds
+    for c in (on, off):
+        c.database.kinds_local.insert_many(
+            [{"_id": i, "ref": v} for i, v in enumerate([*_kinds(), "nothing"])] + [{"_id": -1}]
+        )
+    try:
+        for foreign in ("v", "_id"):
+            pipeline = [
+                {"$lookup": {"from": "kinds", "localField": "ref", "foreignField": foreign,
+                             "as": "joined"}},
+                {"$sort": {"_id": 1}},
+            ]  # fmt: skip
+            got = _same(on, off, lambda c, p=pipeline: list(c.database.kinds_local.aggregate(p)))
+            assert foreign == "_id" or any(len(row["joined"]) > 1 for row in got)
+    finally:
+        for c in (on, off):
+            c.database.kinds_local.drop()
+
+
+def test_replies_are_the_engines_bytes(twins: Twins) -> None:
+    """Documents of every BSON type, stored and answered (a find, an aggregation computing
+    the engine's own number types), are the same bytes with the one-pass encoder."""
+    from datetime import datetime
+    from uuid import UUID
+
+    from bson import SON, Binary, Code, DBRef, MaxKey, MinKey, Regex, Timestamp
+    from bson.codec_options import CodecOptions
+    from bson.raw_bson import RawBSONDocument
+
+    doc: dict[str, Any] = {
+        "_id": ObjectId("64b0000000000000000000aa"), "s": "ü €", "i": 7, "l": Int64(2**40),
+        "big": 2**62, "f": 1.5, "nan": float("nan"), "d": Decimal128("1.10"), "t": True,
+        "none": None, "when": datetime(2024, 2, 29, 12, 0, 1, 5000, tzinfo=UTC),
+        "uuid": Binary(UUID(int=7).bytes, 4), "old": Binary(b"\x00\x01", 2),
+        "md5": Binary(b"x" * 16, 5), "mine": Binary(b"\xff", 0x80), "raw": Binary(b"ab"),
+        "re": Regex("^a.b", "imsx"), "code": Code("f()"), "scoped": Code("g()", {"x": 1}),
+        "ts": Timestamp(1700000000, 3), "min": MinKey(), "max": MaxKey(),
+        "ref": DBRef("c", ObjectId("64b0000000000000000000bb"), "db", extra="e"),
+        "nested": SON([("z", 1), ("a", [{"b": [Int64(1), 2.5]}, [], {}])]), "empty": {},
+    }  # fmt: skip
+    raw = CodecOptions(document_class=RawBSONDocument)
+    pair = [c.database.get_collection("types", codec_options=raw) for c in (twins.on, twins.off)]
+    for c in pair:
+        c.database.types.insert_one(dict(doc))
+    try:
+        group = {"_id": None, "n": {"$sum": "$l"}, "d": {"$sum": "$d"}, "f": {"$avg": "$f"}}
+        reads: list[Callable[[Collection], Any]] = [
+            lambda c: [r.raw for r in c.find()],
+            lambda c: [r.raw for r in c.find({}, {"nested.a.b": 1, "ref": 1, "uuid": 1})],
+            lambda c: [r.raw for r in c.aggregate([{"$group": group}])],
+            lambda c: [r.raw for r in c.aggregate([{"$project": {"x": {"$toLong": "$i"}}}])],
+        ]
+        for read in reads:
+            got, want = read(pair[0]), read(pair[1])
+            assert got == want and got and all(got)
+    finally:
+        for c in pair:
+            c.drop()

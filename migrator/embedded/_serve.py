@@ -50,7 +50,16 @@ A third, the wire ``distinct`` command: the engine checks each value against eve
 so far (quadratic in the answer); strings, ObjectIds and booleans are checked in a hash instead
 (``_distinct``), other values against the other values as before; never under a collation.
 
-``MIGRATOR_ENGINE_READ_SHORTCUTS=off`` starts with all three read fixes off; SIGUSR1 turns them
+A fourth, ``$in`` in the engine's compiled matcher (``_node_to_code``): each candidate is
+compared with every listed value (an access list of 100 ids: 10,000 comparisons per page); a
+string, ObjectId or boolean candidate is looked up in a hash of the list instead, when every
+listed value is one of those (the same premise as the buckets above).
+
+A fifth, the engine's own hash join for ``$lookup``, which it builds only under a bound on the
+documents an aggregation may hold (``_set_reads``), and a sixth, replies encoded by bson's C
+encoder in one pass rather than copied in Python first (``_encode_reply``).
+
+``MIGRATOR_ENGINE_READ_SHORTCUTS=off`` starts with all six read fixes off; SIGUSR1 turns them
 off and SIGUSR2 on at run time, so benchmarks/engine.py compares both on one loaded server.
 """
 
@@ -65,6 +74,7 @@ import json
 import os
 import shutil
 import signal
+import struct
 import sys
 import weakref
 from pathlib import Path
@@ -73,12 +83,16 @@ from typing import Any
 import bson
 from _write_shortcuts import WriteShortcuts
 from bson import ObjectId
+from bson.binary import UuidRepresentation
 from bson.code import Code
+from bson.codec_options import CodecOptions, TypeRegistry
 from mongoeco import AsyncMongoClient
 from mongoeco.api._async._database_admin_read_commands import DatabaseAdminReadCommandService
+from mongoeco.core.aggregation.cost import AggregationCostPolicy
 from mongoeco.core.bson_ordering import bson_engine_key, bson_equality_key
 from mongoeco.core.bson_scalars import BsonInt64
 from mongoeco.core.collation import normalize_collation
+from mongoeco.core.compiled_query import CompiledQuery
 from mongoeco.core.filtering import QueryEngine
 from mongoeco.core.query_plan import (
     AndCondition,
@@ -96,10 +110,14 @@ from mongoeco.engines import MemoryEngine
 from mongoeco.engines.memory import MemoryCollection, document_in_virtual_index
 from mongoeco.engines.semantic_core import EngineFindSemantics, iter_filtered_documents
 from mongoeco.engines.virtual_indexes import query_can_use_index
+from mongoeco.types import Binary as EngineBinary
 from mongoeco.types import DistinctCommandResult, is_object_id_like
 from mongoeco.wire import AsyncMongoEcoProxyServer
 from mongoeco.wire import _executor_validation as _wire_validation
 from mongoeco.wire import cursors as _wire_cursors
+from mongoeco.wire import proxy as _wire_proxy
+from mongoeco.wire.bson_bridge import encode_wire_value
+from mongoeco.wire.protocol import OP_MSG
 
 
 def _int64_cursor_id(method):
@@ -152,6 +170,7 @@ SHORTCUTS = {"reads": os.environ.get("MIGRATOR_ENGINE_READ_SHORTCUTS", "on") != 
 # A candidate superset this small against its collection is put in _id order outright (a sort
 # of a few keys); a larger one filters the walk over the collection's order (a set lookup each).
 SORTED_SUPERSET_SHARE = 1 / 8
+NO_AGGREGATION_LIMIT = 2**62  # documents an aggregation may hold (_set_reads): never reached
 # The read whose candidate lookup should walk _id order (set around the scan's first step).
 _ID_WALK: contextvars.ContextVar[EngineFindSemantics | None] = contextvars.ContextVar(
     "id_walk", default=None
@@ -580,6 +599,78 @@ async def _distinct(self, collection_name, key, operation, *, session=None):
 _ENGINE_DISTINCT = DatabaseAdminReadCommandService.execute_distinct_command
 DatabaseAdminReadCommandService.execute_distinct_command = _distinct
 
+
+def _node_to_code(self: CompiledQuery, node: Any, depth: int) -> str:
+    """The engine's compiled matcher, but an ``$in`` of strings, ObjectIds and booleans (no
+    collation) tests a candidate of those types by its key in a hash (``_in_hash``); the
+    engine compares every candidate with every listed value (an ``_id`` list of 100: 10,000
+    comparisons per page)."""
+    if isinstance(node, InCondition) and self.collation is None:
+        keys = {_exact_key(value) for value in node.values}
+        if keys and None not in keys:
+            member = self._store("in", _in_hash(node, frozenset(keys)))
+            return f"{member}(_extract(doc, {self._field(node.field)}) or [None], dialect)"
+    return _ENGINE_NODE_TO_CODE(self, node, depth)
+
+
+def _in_hash(node: InCondition, keys: frozenset) -> Any:
+    """Whether any candidate matches ``node``: a string, ObjectId or boolean equals only a
+    value of its own type and value (``_exact_key``), so its key in ``keys`` decides; any
+    other candidate (a number, null, an array, a document) goes through the engine's own
+    comparison with every value, as does every candidate with the read shortcuts off."""
+
+    def matches(candidates: list, dialect: Any) -> bool:
+        for candidate in candidates:
+            key = _exact_key(candidate) if SHORTCUTS["reads"] else None
+            if key is not None:
+                if key in keys:
+                    return True
+            elif any(
+                QueryEngine._in_item_matches_candidate(
+                    candidate,
+                    value,
+                    null_matches_undefined=node.null_matches_undefined,
+                    dialect=dialect,
+                    collation=None,
+                )
+                for value in node.values
+            ):
+                return True
+        return False
+
+    return matches
+
+
+_ENGINE_NODE_TO_CODE = CompiledQuery._node_to_code
+CompiledQuery._node_to_code = _node_to_code
+
+# Replies carry bson's own Binary. Should the engine's own reach one (a bytes subclass, which
+# bson's C encoder would write as subtype 0), this mark has it written with its subtype, as
+# bson's Binary is. The engine never reads the mark.
+EngineBinary._type_marker = 5
+_REPLY_CODEC = CodecOptions(
+    type_registry=TypeRegistry(fallback_encoder=encode_wire_value),
+    uuid_representation=UuidRepresentation.STANDARD,
+)
+
+
+def _encode_reply(document: dict, *, request_id: int, response_to: int) -> bytes:
+    """An OP_MSG reply, as mongoeco 4.11 frames it, but its body encoded by bson's C encoder
+    in one pass: the engine first copies the whole reply in Python (``encode_wire_value``),
+    converting its own value types, then encodes the copy (a third of a large find's time).
+    Here the C encoder writes every standard type itself and hands the engine's own types
+    (its Int64, Decimal128, Regex, Timestamp, DBRef, undefined) to ``encode_wire_value``, one
+    value at a time: the same bytes. With the read shortcuts off, the engine's own encoder."""
+    if not SHORTCUTS["reads"]:
+        return _ENGINE_ENCODE_REPLY(document, request_id=request_id, response_to=response_to)
+    payload = b"\x00\x00\x00\x00\x00" + bson.encode(document, codec_options=_REPLY_CODEC)
+    header = struct.pack("<iiii", 16 + len(payload), request_id, response_to, OP_MSG)
+    return header + payload
+
+
+_ENGINE_ENCODE_REPLY = _wire_proxy.encode_op_msg_response
+_wire_proxy.encode_op_msg_response = _encode_reply
+
 _END = object()
 
 
@@ -599,6 +690,17 @@ async def _walking(source: Any, semantics: EngineFindSemantics) -> Any:
             yield document
     finally:
         await source.aclose()
+
+
+def _set_reads(engine: Engine, *, on: bool) -> None:
+    """Turn the read shortcuts on or off, and with them the engine's own hash join for
+    ``$lookup``: it builds one only under a bound on the documents an aggregation may hold,
+    else every row scans the whole foreign collection. "On" sets a bound too large to reach
+    (MongoDB has none), "off" none."""
+    SHORTCUTS["reads"] = on
+    engine.aggregation_cost_policy = (
+        AggregationCostPolicy(max_materialized_documents=NO_AGGREGATION_LIMIT) if on else None
+    )
 
 
 def _index_spec(spec: dict) -> dict:
@@ -693,6 +795,7 @@ async def main() -> None:
 
     # The engine's default refuses aggregations over 50,000 documents; MongoDB does not.
     engine = Engine(aggregation_materialization_limit=None)
+    _set_reads(engine, on=SHORTCUTS["reads"])
     async with AsyncMongoClient(engine) as client:
         await restore(client, root)
         server = AsyncMongoEcoProxyServer(client=client, host=args.host, port=args.port)
@@ -701,8 +804,8 @@ async def main() -> None:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stop.set)
-            loop.add_signal_handler(signal.SIGUSR1, SHORTCUTS.__setitem__, "reads", False)
-            loop.add_signal_handler(signal.SIGUSR2, SHORTCUTS.__setitem__, "reads", True)
+            loop.add_signal_handler(signal.SIGUSR1, lambda: _set_reads(engine, on=False))
+            loop.add_signal_handler(signal.SIGUSR2, lambda: _set_reads(engine, on=True))
             print(server.address.uri, flush=True)
             if args.exit_with_parent:
                 watcher = asyncio.create_task(_watch_parent(os.getppid(), stop))
