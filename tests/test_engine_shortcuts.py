@@ -290,8 +290,10 @@ def _server_cpu_ms(pid: int) -> float:
 @pytest.mark.skipif(not os.path.exists("/proc/self/schedstat"), reason="needs /proc schedstat")
 def test_walk_does_not_scan(twins: Twins) -> None:
     """Server CPU per call (ratios in one run, robust on a busy machine): with the walk, a
-    sampler-shaped read costs about what fetching the same documents by ``_id $in`` costs;
-    on the engine's own path, which matches and sorts every row, several times that."""
+    sampler-shaped read costs about what fetching the same documents by ``_id $in`` costs (a
+    little more: it also reads the rows a filter passes over; 1.3-2.2x measured, since ``$in``
+    is hashed); on the engine's own path, which matches and sorts every row, several times
+    that (8-17x)."""
     pivot = _pivots(twins.off)[1]
     ranged = [{"_id": {"$gte": pivot}}, {"_id": {"$gte": pivot}, "tags": "y"}]
     found = [[d["_id"] for d in twins.on.find(q).sort("_id", 1).limit(10)] for q in ranged]
@@ -313,7 +315,7 @@ def test_walk_does_not_scan(twins: Twins) -> None:
 
     floor, walked = cpu_per_call("on", by_ids), cpu_per_call("on", walk)
     scanned = cpu_per_call("off", walk)
-    assert walked < 2 * floor and scanned > 3 * walked, (floor, walked, scanned)
+    assert walked < 3 * floor and scanned > 3 * walked, (floor, walked, scanned)
 
 
 def test_distinct_keeps_the_engine_semantics(twins: Twins) -> None:
