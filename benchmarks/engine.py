@@ -7,7 +7,8 @@ engine writes a snapshot on stop, so later runs only restore it. ``--attach`` us
 already running for that folder (``migrator server start``) and leaves it running. Then, on
 that one loaded server, in two modes interleaved per operation:
 
-  before  the launcher's read shortcuts off (SIGUSR1): the engine's own candidate scan
+  before  the launcher's read shortcuts off (SIGUSR1): the engine's own paths (scans,
+          nested loops, its reply encoder)
   after   the read shortcuts on (SIGUSR2), as shipped
 
 it times each read operation's sampler (drawing all its inputs, as one ``verify`` process
