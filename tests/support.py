@@ -113,3 +113,36 @@ def write_problems(
     if not changed or not answered:
         problems.append(f"{op.name}: vacuous (changed {changed}, answered {answered})")
     return problems
+
+
+def every_bson_type() -> dict[str, Any]:
+    """One document holding a value of every BSON type (binary subtypes, a UUID, NaN, regex
+    flags, code with a scope, a DBRef with extras, nested SON), for byte-for-byte checks."""
+    from datetime import UTC, datetime
+    from uuid import UUID
+
+    from bson import (
+        SON,
+        Binary,
+        Code,
+        DBRef,
+        Decimal128,
+        MaxKey,
+        MinKey,
+        ObjectId,
+        Regex,
+        Timestamp,
+    )
+    from bson.int64 import Int64
+
+    return {
+        "_id": ObjectId("64b0000000000000000000aa"), "s": "ü €", "i": 7, "l": Int64(2**40),
+        "big": 2**62, "f": 1.5, "nan": float("nan"), "d": Decimal128("1.10"), "t": True,
+        "none": None, "when": datetime(2024, 2, 29, 12, 0, 1, 5000, tzinfo=UTC),
+        "uuid": Binary(UUID(int=7).bytes, 4), "old": Binary(b"\x00\x01", 2),
+        "md5": Binary(b"x" * 16, 5), "mine": Binary(b"\xff", 0x80), "raw": Binary(b"ab"),
+        "re": Regex("^a.b", "imsx"), "code": Code("f()"), "scoped": Code("g()", {"x": 1}),
+        "ts": Timestamp(1700000000, 3), "min": MinKey(), "max": MaxKey(),
+        "ref": DBRef("c", ObjectId("64b0000000000000000000bb"), "db", extra="e"),
+        "nested": SON([("z", 1), ("a", [{"b": [Int64(1), 2.5]}, [], {}])]), "empty": {},
+    }  # fmt: skip

@@ -28,6 +28,7 @@ from pymongo.errors import OperationFailure, PyMongoError
 from migrator import embedded
 from migrator.cli import main
 from migrator.model import ensure_indexes
+from tests.support import every_bson_type
 
 
 def test_background_server_keeps_its_data(tmp_path) -> None:
@@ -57,6 +58,30 @@ def test_background_server_keeps_its_data(tmp_path) -> None:
         assert client.LibreChat.users.find_one({}, {"_id": 0}) == {"email": "a@b.c"}
     finally:
         handle.stop()
+
+
+def test_a_restart_keeps_every_bson_type_byte_for_byte(tmp_path) -> None:
+    """The snapshot written at stop and loaded at start holds what a client reads and stores
+    what a client's insert of it would: the same bytes after a restart (a UUID among them,
+    which once stopped the snapshot from being written), and found by its own values."""
+    from bson.codec_options import CodecOptions
+    from bson.raw_bson import RawBSONDocument
+
+    doc = every_bson_type()
+    raw = CodecOptions(document_class=RawBSONDocument)
+    bytes_read = []
+    for _ in range(2):
+        handle = embedded.start(tmp_path)
+        try:
+            coll = MongoClient(handle.uri).keep.get_collection("types", codec_options=raw)
+            if not bytes_read:
+                coll.insert_one(dict(doc))
+                coll.create_index("uuid", unique=True)
+            bytes_read.append([r.raw for r in coll.find()])
+            assert coll.count_documents({"uuid": doc["uuid"], "l": doc["l"], "d": doc["d"]}) == 1
+        finally:
+            handle.stop()
+    assert bytes_read[0] == bytes_read[1] and len(bytes_read[1]) == 1
 
 
 def test_one_server_per_data_folder(tmp_path) -> None:

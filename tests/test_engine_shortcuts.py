@@ -14,7 +14,6 @@ import os
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any
 
 import pytest
@@ -26,6 +25,7 @@ from pymongo.errors import OperationFailure
 
 from migrator import embedded
 from migrator.db import EMBEDDED_OPTIONS
+from tests.support import every_bson_type
 
 ROWS = 800
 USERS = ["ann", "bob", "cy", "dee", "eve"]
@@ -395,7 +395,6 @@ def test_in_keeps_the_engine_semantics(kinds: tuple[Collection, Collection]) -> 
     for values in (["a", oid, True], [str(oid), "A", 1]):  # after a stage: every row matched
         pipeline = [{"$addFields": {"w": "$v"}}, {"$match": {"w": {"$in": values}}}]
         assert _same(on, off, lambda c, p=pipeline: list(c.aggregate(p)))
-    _same(on, off, lambda c: list(c.find({"v": {"$in": ["a"]}}, collation={"locale": "en"})))
 
 
 def test_lookup_keeps_the_engine_semantics(kinds: tuple[Collection, Collection]) -> None:
@@ -406,6 +405,11 @@ def test_lookup_keeps_the_engine_semantics(kinds: tuple[Collection, Collection])
         c.database.kinds_local.insert_many(
             [{"_id": i, "ref": v} for i, v in enumerate([*_kinds(), "nothing"])] + [{"_id": -1}]
         )
+        # An integer past 2**53 equal to a double (the engine's hash key for a number rounds):
+        # $mul leaves a plain integer, as an update or a pipeline's arithmetic does.
+        c.insert_one({"_id": "big", "v": 2.0**60, "g": 0})
+        c.database.kinds_local.insert_one({"_id": "big", "ref": 2**30})
+        c.database.kinds_local.update_one({"_id": "big"}, {"$mul": {"ref": 2**30}})
     try:
         for foreign in ("v", "_id"):
             pipeline = [
@@ -415,6 +419,8 @@ def test_lookup_keeps_the_engine_semantics(kinds: tuple[Collection, Collection])
             ]  # fmt: skip
             got = _same(on, off, lambda c, p=pipeline: list(c.database.kinds_local.aggregate(p)))
             assert foreign == "_id" or any(len(row["joined"]) > 1 for row in got)
+            big = next(row for row in got if row["_id"] == "big")
+            assert [d["_id"] for d in big["joined"]] == (["big"] if foreign == "v" else [])
     finally:
         for c in (on, off):
             c.database.kinds_local.drop()
@@ -423,24 +429,10 @@ def test_lookup_keeps_the_engine_semantics(kinds: tuple[Collection, Collection])
 def test_replies_are_the_engines_bytes(twins: Twins) -> None:
     """Documents of every BSON type, stored and answered (a find, an aggregation computing
     the engine's own number types), are the same bytes with the one-pass encoder."""
-    from datetime import datetime
-    from uuid import UUID
-
-    from bson import SON, Binary, Code, DBRef, MaxKey, MinKey, Regex, Timestamp
     from bson.codec_options import CodecOptions
     from bson.raw_bson import RawBSONDocument
 
-    doc: dict[str, Any] = {
-        "_id": ObjectId("64b0000000000000000000aa"), "s": "ü €", "i": 7, "l": Int64(2**40),
-        "big": 2**62, "f": 1.5, "nan": float("nan"), "d": Decimal128("1.10"), "t": True,
-        "none": None, "when": datetime(2024, 2, 29, 12, 0, 1, 5000, tzinfo=UTC),
-        "uuid": Binary(UUID(int=7).bytes, 4), "old": Binary(b"\x00\x01", 2),
-        "md5": Binary(b"x" * 16, 5), "mine": Binary(b"\xff", 0x80), "raw": Binary(b"ab"),
-        "re": Regex("^a.b", "imsx"), "code": Code("f()"), "scoped": Code("g()", {"x": 1}),
-        "ts": Timestamp(1700000000, 3), "min": MinKey(), "max": MaxKey(),
-        "ref": DBRef("c", ObjectId("64b0000000000000000000bb"), "db", extra="e"),
-        "nested": SON([("z", 1), ("a", [{"b": [Int64(1), 2.5]}, [], {}])]), "empty": {},
-    }  # fmt: skip
+    doc = every_bson_type()
     raw = CodecOptions(document_class=RawBSONDocument)
     pair = [c.database.get_collection("types", codec_options=raw) for c in (twins.on, twins.off)]
     for c in pair:

@@ -56,8 +56,10 @@ string, ObjectId or boolean candidate is looked up in a hash of the list instead
 listed value is one of those (the same premise as the buckets above).
 
 A fifth, the engine's own hash join for ``$lookup``, which it builds only under a bound on the
-documents an aggregation may hold (``_set_reads``), and a sixth, replies encoded by bson's C
-encoder in one pass rather than copied in Python first (``_encode_reply``).
+documents an aggregation may hold (``_set_reads``), keyed on strings, ObjectIds and booleans
+only (``_lookup_hash_key``), and a sixth, replies encoded by bson's C encoder in one pass
+rather than copied in Python first (``_encode_reply``). With the join, ``explain`` names the
+hash plan for a ``$lookup``, as the engine reports the plan it runs.
 
 ``MIGRATOR_ENGINE_READ_SHORTCUTS=off`` starts with all six read fixes off; SIGUSR1 turns them
 off and SIGUSR2 on at run time, so benchmarks/engine.py compares both on one loaded server.
@@ -88,6 +90,7 @@ from bson.code import Code
 from bson.codec_options import CodecOptions, TypeRegistry
 from mongoeco import AsyncMongoClient
 from mongoeco.api._async._database_admin_read_commands import DatabaseAdminReadCommandService
+from mongoeco.core.aggregation import lookup_physical as _lookup_physical
 from mongoeco.core.aggregation.cost import AggregationCostPolicy
 from mongoeco.core.bson_ordering import bson_engine_key, bson_equality_key
 from mongoeco.core.bson_scalars import BsonInt64
@@ -110,13 +113,12 @@ from mongoeco.engines import MemoryEngine
 from mongoeco.engines.memory import MemoryCollection, document_in_virtual_index
 from mongoeco.engines.semantic_core import EngineFindSemantics, iter_filtered_documents
 from mongoeco.engines.virtual_indexes import query_can_use_index
-from mongoeco.types import Binary as EngineBinary
 from mongoeco.types import DistinctCommandResult, is_object_id_like
 from mongoeco.wire import AsyncMongoEcoProxyServer
 from mongoeco.wire import _executor_validation as _wire_validation
 from mongoeco.wire import cursors as _wire_cursors
 from mongoeco.wire import proxy as _wire_proxy
-from mongoeco.wire.bson_bridge import encode_wire_value
+from mongoeco.wire.bson_bridge import decode_wire_value, encode_wire_value
 from mongoeco.wire.protocol import OP_MSG
 
 
@@ -605,7 +607,7 @@ def _node_to_code(self: CompiledQuery, node: Any, depth: int) -> str:
     collation) tests a candidate of those types by its key in a hash (``_in_hash``); the
     engine compares every candidate with every listed value (an ``_id`` list of 100: 10,000
     comparisons per page)."""
-    if isinstance(node, InCondition) and self.collation is None:
+    if SHORTCUTS["reads"] and isinstance(node, InCondition) and self.collation is None:
         keys = {_exact_key(value) for value in node.values}
         if keys and None not in keys:
             member = self._store("in", _in_hash(node, frozenset(keys)))
@@ -617,7 +619,7 @@ def _in_hash(node: InCondition, keys: frozenset) -> Any:
     """Whether any candidate matches ``node``: a string, ObjectId or boolean equals only a
     value of its own type and value (``_exact_key``), so its key in ``keys`` decides; any
     other candidate (a number, null, an array, a document) goes through the engine's own
-    comparison with every value, as does every candidate with the read shortcuts off."""
+    comparison with every value, as does every candidate once the read shortcuts are off."""
 
     def matches(candidates: list, dialect: Any) -> bool:
         for candidate in candidates:
@@ -644,10 +646,6 @@ def _in_hash(node: InCondition, keys: frozenset) -> Any:
 _ENGINE_NODE_TO_CODE = CompiledQuery._node_to_code
 CompiledQuery._node_to_code = _node_to_code
 
-# Replies carry bson's own Binary. Should the engine's own reach one (a bytes subclass, which
-# bson's C encoder would write as subtype 0), this mark has it written with its subtype, as
-# bson's Binary is. The engine never reads the mark.
-EngineBinary._type_marker = 5
 _REPLY_CODEC = CodecOptions(
     type_registry=TypeRegistry(fallback_encoder=encode_wire_value),
     uuid_representation=UuidRepresentation.STANDARD,
@@ -670,6 +668,18 @@ def _encode_reply(document: dict, *, request_id: int, response_to: int) -> bytes
 
 _ENGINE_ENCODE_REPLY = _wire_proxy.encode_op_msg_response
 _wire_proxy.encode_op_msg_response = _encode_reply
+
+
+def _lookup_hash_key(value: Any, dialect: Any) -> Any:
+    """The engine's hash-join key for ``$lookup`` (``_set_reads``), for strings, ObjectIds and
+    booleans only; None otherwise, and the engine then checks that row against every row, as
+    its nested loop does. Its key for a number rounds through the decimal text of a double, so
+    ``2**60`` and ``2.0**60``, equal to its own matcher and to MongoDB, would not meet."""
+    return _ENGINE_LOOKUP_HASH_KEY(value, dialect) if _exact_key(value) is not None else None
+
+
+_ENGINE_LOOKUP_HASH_KEY = _lookup_physical._lookup_hash_key
+_lookup_physical._lookup_hash_key = _lookup_hash_key
 
 _END = object()
 
@@ -718,14 +728,14 @@ async def restore(client: AsyncMongoClient, root: Path) -> None:
         for coll_name, meta in colls.items():
             coll = db[coll_name]
             await db.create_collection(coll_name)
-            specs = bson.decode(bytes.fromhex(meta["indexes"]))["indexes"]
+            specs = decode_wire_value(bson.decode(bytes.fromhex(meta["indexes"])))["indexes"]
             specs = [_index_spec(s) for s in specs if s["name"] != "_id_"]
             if specs:
                 await db.command({"createIndexes": coll_name, "indexes": specs})
             batch: list[dict] = []
             with open(snap / meta["file"], "rb") as fh:
                 for doc in bson.decode_file_iter(fh):
-                    batch.append(doc)
+                    batch.append(decode_wire_value(doc))  # as a client's insert arrives
                     if len(batch) >= 5000:
                         await coll.insert_many(batch)
                         batch = []
@@ -751,11 +761,11 @@ async def dump(client: AsyncMongoClient, root: Path) -> None:
             n += 1
             with open(tmp / fname, "wb") as fh:
                 async for doc in coll.find({}):
-                    fh.write(bson.encode(doc))
+                    fh.write(bson.encode(doc, codec_options=_REPLY_CODEC))  # as a reply
             indexes = [dict(spec) async for spec in coll.list_indexes()]
             colls[coll_name] = {
                 "file": fname,
-                "indexes": bson.encode({"indexes": indexes}).hex(),
+                "indexes": bson.encode({"indexes": indexes}, codec_options=_REPLY_CODEC).hex(),
             }
         manifest["databases"][db_name] = colls
     (tmp / "manifest.json").write_text(json.dumps(manifest))
