@@ -56,8 +56,8 @@ string, ObjectId or boolean candidate is looked up in a hash of the list instead
 listed value is one of those (the same premise as the buckets above).
 
 A fifth, the engine's own hash join for ``$lookup``, which it builds only under a bound on the
-documents an aggregation may hold (``_set_reads``), keyed on strings, ObjectIds and booleans
-only (``_lookup_hash_key``), and a sixth, replies encoded by bson's C encoder in one pass
+documents an aggregation may hold (``_set_reads``), keyed on strings, ObjectIds, booleans
+and null only (``_lookup_hash_key``), and a sixth, replies encoded by bson's C encoder in one pass
 rather than copied in Python first (``_encode_reply``). With the join, ``explain`` names the
 hash plan for a ``$lookup``, as the engine reports the plan it runs.
 
@@ -671,11 +671,14 @@ _wire_proxy.encode_op_msg_response = _encode_reply
 
 
 def _lookup_hash_key(value: Any, dialect: Any) -> Any:
-    """The engine's hash-join key for ``$lookup`` (``_set_reads``), for strings, ObjectIds and
-    booleans only; None otherwise, and the engine then checks that row against every row, as
-    its nested loop does. Its key for a number rounds through the decimal text of a double, so
-    ``2**60`` and ``2.0**60``, equal to its own matcher and to MongoDB, would not meet."""
-    return _ENGINE_LOOKUP_HASH_KEY(value, dialect) if _exact_key(value) is not None else None
+    """The engine's hash-join key for ``$lookup`` (``_set_reads``), for strings, ObjectIds,
+    booleans and null (missing) only; None otherwise, and the engine then checks that row
+    against every row, as its nested loop does. Its key for a number rounds through the decimal
+    text of a double, so ``2**60`` and ``2.0**60``, equal to its own matcher and to MongoDB,
+    would not meet."""
+    if value is None or _exact_key(value) is not None:
+        return _ENGINE_LOOKUP_HASH_KEY(value, dialect)
+    return None
 
 
 _ENGINE_LOOKUP_HASH_KEY = _lookup_physical._lookup_hash_key
