@@ -52,14 +52,14 @@ from migrator.settings import Settings
 SCHEMA_VERSION = 1
 CHECKS = ("verify", "counts", "bench")
 
-# section -> key -> (type(s), default)
-KIND_NAMES: dict[Any, str] = {
+KIND_NAMES: dict[Any, str] = {  # a config value's expected type, as its error names it
     int: "an integer",
     str: "a string",
     bool: "true or false",
     list: "a list",
     (int, float): "a number",
 }
+# section -> key -> (type(s), default)
 SCHEMA: dict[str, dict[str, tuple[Any, Any]]] = {
     "gateway": {
         "cmd": (str, None),
