@@ -10,11 +10,12 @@ same script measures this tree and, with ``--against REV``, an older revision si
 Figures (each a median where repeated): CLI start (`--help`, `verify --help`, a usage error;
 10 runs each, with the load average); `migrator demo` wall time; `verify --samples 20` at each
 size, the command as users run it (every read operation, calibration included: total, the
-tool's share, and the per-call cost of the legacy path, which is the engine's), and the ratio of
-its totals (largest/smallest size); write inputs per second in sandboxes; in `verify --samples
-all`, where the time goes (the paths' calls, drawing inputs, calibration, the tool's own work:
-normalise, diff, bookkeeping) and what `--concurrency 2` buys. Datasets are seeded
-into a fresh embedded engine per tree, started by that tree's own launcher.
+tool's share, and the per-call cost of the legacy path, which is the engine's; the median of
+three runs, the sizes in turn), and the ratio of those medians (largest/smallest size); write
+inputs per second in sandboxes; in `verify --samples all`, where the time goes (the paths'
+calls, drawing inputs, calibration, the tool's own work: normalise, diff, bookkeeping) and what
+`--concurrency 2` buys. Datasets are seeded into a fresh embedded engine per tree, started by
+that tree's own launcher.
 Nothing here is a test: it prints a table, and ``--json`` writes the raw figures.
 """
 
@@ -115,6 +116,15 @@ def reads(tree: Path, uri: str, db: str) -> dict:
     }
 
 
+READ_RUNS = 3
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run of median time, with every run's seconds (this host's speed drifts)."""
+    ordered = sorted(runs, key=lambda r: r["seconds"])
+    return {**ordered[len(ordered) // 2], "runs_s": [r["seconds"] for r in runs]}
+
+
 def writes(tree: Path, uri: str, db: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         args = ["verify", "--mongo-uri", uri, "--db", db, "--samples", "10", "--writes"]
@@ -151,11 +161,15 @@ def measure(tree: Path, sizes: list[int], skip: set[str]) -> dict:
     with tempfile.TemporaryDirectory(prefix="migrator-bench-") as data:
         uri = server(tree, Path(data))
         try:
-            for users in sizes:
-                db = seeded(tree, uri, users)
-                if "reads" not in skip:
-                    figures[f"reads_{users}"] = reads(tree, uri, db)
-            small = seeded(tree, uri, min(sizes))
+            dbs = {users: seeded(tree, uri, users) for users in sizes}
+            if "reads" not in skip:
+                runs: dict[int, list[dict]] = {users: [] for users in sizes}
+                for _ in range(READ_RUNS):  # sizes taken in turn: a slow spell hits them all
+                    for users, db in dbs.items():
+                        runs[users].append(reads(tree, uri, db))
+                for users, done in runs.items():
+                    figures[f"reads_{users}"] = median_run(done)
+            small = dbs[min(sizes)]
             if "writes" not in skip:
                 figures["writes_200"] = writes(tree, uri, seeded(tree, uri, 200))
             if "overhead" not in skip:

@@ -326,6 +326,7 @@ def test_distinct_keeps_the_engine_semantics(twins: Twins) -> None:
     values: list[Any] = ["a", "a", "A", "b", oid, str(oid), oid, True, False]
     values += [1, 1.0, Int64(1), Decimal128("1"), 0, None]  # equal across numeric types
     values += [["a", "b", oid], [["a"]], [], {"k": "a"}, {"k": "a"}]  # unwound, nested, docs
+    values += [[{"k": "c"}, {"k": ["d", "a"]}], {"k": {"j": 1}}]  # paths through arrays
     docs = [{"_id": f"d{i}", "v": v, "g": i % 2} for i, v in enumerate(values)]
     docs.append({"_id": "missing", "g": 0})
     for c in (on, off):
@@ -336,6 +337,9 @@ def test_distinct_keeps_the_engine_semantics(twins: Twins) -> None:
         got = _same(on, off, lambda c: c.database.distinct_test.distinct("v"))
         assert "a" in got and oid in got and str(oid) in got and True in got and None in got
         assert sum(1 for v in got if v == 1 and v is not True) == 1  # 1, 1.0, Int64, Decimal
+        for key in ("v.k", "v.0", "v.k.j", "_id", "g"):  # read with only the key's own field
+            got = _same(on, off, lambda c, k=key: c.database.distinct_test.distinct(k, {}))
+            assert got, key
         _same(
             on,
             off,

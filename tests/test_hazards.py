@@ -68,6 +68,8 @@ def test_seed_shapes_expose_order_limit_and_timestamp_bugs(demo_db: Database) ->
     refs = read_manifest(demo_db)
     heavy = refs["many_files"][0]["user"]
     assert demo_db.files.count_documents({"user": ObjectId(heavy)}) > 100
+    spender = refs["many_transactions"][0]["user"]
+    assert demo_db.transactions.count_documents({"user": ObjectId(spender)}) > 100
     long = refs["long_conversation"][0]["conversationId"]
     assert demo_db.messages.count_documents({"conversationId": long}) > 100
     busy = refs["many_conversations"][0]["user"]

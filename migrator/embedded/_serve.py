@@ -559,11 +559,16 @@ async def _distinct(self, collection_name, key, operation, *, session=None):
     """The wire ``distinct`` command, as mongoeco 4.11 runs it, but with the duplicate check
     in a hash for strings, ObjectIds and booleans (equal only to their own type and value,
     as ``_exact_key`` says): the engine compares each new value with every value kept so
-    far, quadratic in the answer (60 resource ids: 70 ms). Under a collation, or with the
-    read shortcuts off, the engine's own loop runs."""
+    far, quadratic in the answer (60 resource ids: 70 ms). And the documents are read with
+    only the key's top-level field (its whole subtree, so its values are the same): the
+    engine builds the public form of every field it returns, per row. Under a collation, or
+    with the read shortcuts off, the engine's own loop runs."""
     collation = normalize_collation(operation.collation)
     if not SHORTCUTS["reads"] or collation is not None:
         return await _ENGINE_DISTINCT(self, collection_name, key, operation, session=session)
+    root = key.split(".", 1)[0]
+    if operation.projection is None and root and not root.startswith("$"):
+        operation = operation.with_overrides(projection={root: 1, "_id": int(root == "_id")})
     distinct_values: list[object] = []
     exact_seen: set[object] = set()
     others: list[object] = []  # values of other types, compared by the engine as before

@@ -205,6 +205,8 @@ class Chats:
         ref = {"user": user.hex, "conversationId": conversation_id}
         if kind == "long":
             ctx.hazards.add("long_conversation", len(thread.messages), ref)
+            if len(thread.transactions) > 100:  # 60 turns spend twice each, bar failed answers
+                ctx.hazards.add("many_transactions", len(thread.transactions), ref)
         if resume is None:  # resumed, renamed or archived later (§7: a long tail)
             resume = kind in ("normal", "long") and ctx.chance(0.15)
         if resume:

@@ -103,6 +103,10 @@ HAZARDS: tuple[Hazard, ...] = (
         "100-row cap (getMessages has no limit)", 100_000,
     ),
     Hazard(
+        "many_transactions", "transactions", "a user with more transactions than a plausible "
+        "100-row cap (getTransactions has no limit): the long conversation's spend", None,
+    ),
+    Hazard(
         "many_conversations", "conversations", "a user with more visible conversations than "
         "a sidebar page (25), several resumed long after they started", 100_000,
     ),

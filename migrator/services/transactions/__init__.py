@@ -29,6 +29,7 @@ OPERATIONS = [
         gateway.gw_by_user,
         inputs.range_args,
         rules=TX_BY_USER_RULES,
+        hazards={"many_transactions": "user"},
     ),
     Operation(
         "transactions.spend_by_user",
@@ -37,6 +38,7 @@ OPERATIONS = [
         gateway.gw_spend_by_user,
         inputs.user_args,
         rules=TX_SPEND_RULES,
+        hazards={"many_transactions": "user"},
     ),
     Operation(
         "transactions.spend_by_model",
@@ -45,6 +47,7 @@ OPERATIONS = [
         gateway.gw_spend_by_model,
         inputs.user_args,
         rules=TX_SPEND_RULES,
+        hazards={"many_transactions": "user"},
     ),
     Operation(
         "transactions.balance",

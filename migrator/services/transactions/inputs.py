@@ -16,10 +16,17 @@ from migrator.services.js import iso
 
 
 def _spender_ids(s: Sampler) -> list[str]:
-    """Users with transactions first (so reads return rows), then any users."""
-    spenders = [str(t["user"]) for t in s.pick("transactions", fields=("user",))]
+    """A heavy spender first (more rows than a 100-row cap: the seed's planted one, else the
+    user of a random transaction), then users at random.
+
+    One heavy spender, not many: a random transaction's user is drawn in proportion to their
+    rows, so a sample of them follows the data's heaviest users and its answers (and time)
+    grow with the data, where users at random stay as heavy as the typical user."""
+    heavy = s.ref_values("many_transactions", "user")[:1] or [
+        str(t["user"]) for t in s.pick("transactions", fields=("user",), n=1)
+    ]
     users = [str(u["_id"]) for u in s.pick("users")]
-    return list(dict.fromkeys(spenders[: max(1, len(spenders) // 2)] + users))
+    return list(dict.fromkeys(heavy + users))
 
 
 def user_args(s: Sampler) -> list[Args]:
