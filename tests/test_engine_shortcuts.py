@@ -279,6 +279,37 @@ def test_inside_a_transaction(twins: Twins) -> None:
     assert got[0][0]["_id"] == ObjectId("f" * 23 + "0") and got[0][1:] == got[1][:2]
 
 
+def test_count_documents_keeps_the_engine_semantics(kinds: tuple[Collection, Collection]) -> None:
+    """countDocuments' pipeline is answered by the engine's count: the same document (or
+    none) as its $group, whatever the filter, in a session's transaction too; other shapes
+    (skip/limit, another _id, $expr) keep the pipeline."""
+    on, off = kinds
+    for query in ({}, {"g": 1}, {"v": 1}, {"v": None}, {"v": "a"}, {"v": {"$in": ["a", 1]}},
+                  {"g": 9}, {"$expr": {"$eq": ["$g", 2]}}, {"v": {"$size": 2}}):  # fmt: skip
+        got = _same(on, off, lambda c, q=query: c.count_documents(q))
+        pipeline = [{"$match": query}, {"$group": {"_id": 1, "n": {"$sum": 1}}}]
+        _same(on, off, lambda c, p=pipeline: list(c.aggregate(p)))
+        assert got == sum(1 for _ in off.find(query)), query
+    assert _same(on, off, lambda c: c.count_documents({"g": 9})) == 0
+    _same(on, off, lambda c: c.count_documents({"g": 0}, skip=1, limit=3))
+    for group in ({"_id": None, "n": {"$sum": 1}}, {"_id": 1, "n": {"$sum": 2}}, {"_id": 1.0}):
+        _same(on, off, lambda c, g=group: list(c.aggregate([{"$match": {}}, {"$group": g}])))
+
+    def in_transaction(c: Collection) -> list[int]:
+        with c.database.client.start_session() as session:
+            try:
+                session.start_transaction()
+                c.insert_one({"_id": "new", "g": 1}, session=session)
+            except OperationFailure:
+                pytest.skip("this server has no transactions")
+            inside = c.count_documents({"g": 1}, session=session)
+            session.abort_transaction()
+        return [inside, c.count_documents({"g": 1})]
+
+    inside, after = _same(on, off, in_transaction)
+    assert inside == after + 1
+
+
 def _server_cpu_ms(pid: int) -> float:
     total = 0
     for tid in os.listdir(f"/proc/{pid}/task"):
