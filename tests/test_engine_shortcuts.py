@@ -14,6 +14,7 @@ import os
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -107,6 +108,10 @@ FILTERS: list[dict[str, Any]] = [
     {"tags": "x", "flag": {"$exists": False}},
     {"$or": [{"u": "eve"}, {"n": 7}]},
     {"u": "nobody"},
+    # several bounded clauses: their supersets intersect
+    {"u": "ann", "tags": "y"},
+    {"u": {"$in": ["bob", "dee"]}, "$or": [{"k": "k3"}, {"flag": False}], "tags": "z"},
+    {"$and": [{"k": {"$in": ["k1", "k2", "k9"]}}, {"u": "eve"}, {"flag": True}]},
 ]
 
 
@@ -126,6 +131,8 @@ def test_ranges_filters_and_directions(twins: Twins) -> None:
                         lambda c, q=query, d=direction: list(c.find(q).sort("_id", d).limit(7)),
                     )
                 turn += 1
+    for query in FILTERS:  # no sort, no limit: every match, in natural order
+        _same(on, off, lambda c, q=query: list(c.find(q)))
     # Both bounds, an $and around the range, find_one, and no range at all.
     lo, hi = pivots[1], pivots[2]
     _same(
@@ -308,6 +315,27 @@ def test_count_documents_keeps_the_engine_semantics(kinds: tuple[Collection, Col
 
     inside, after = _same(on, off, in_transaction)
     assert inside == after + 1
+
+
+def test_sorts_keep_the_engine_order(kinds: tuple[Collection, Collection]) -> None:
+    """Sorts on dates and ObjectIds (compared natively by the launcher) with ties, beside
+    values of every other kind (the engine's comparator), in both directions."""
+    on, off = kinds
+    base = datetime(2024, 5, 1, 12, 0, 0, 123000)
+    rng = random.Random(9)
+    docs = [
+        {"_id": f"t{i:02d}", "at": base + timedelta(seconds=rng.randrange(4)), "o": _even_id(rng)}
+        for i in range(30)
+    ]
+    docs += [{"_id": "t-null", "at": None}, {"_id": "t-gone"}, {"_id": "t-str", "at": "2024"}]
+    docs += [{"_id": f"t-kind{i}", "at": v, "o": v} for i, v in enumerate(_kinds()[:13])]
+    for c in (on, off):
+        c.insert_many([dict(d) for d in docs])
+    for sort in ([("at", -1), ("_id", 1)], [("at", 1), ("o", -1)], [("o", 1)]):
+        for limit in (0, 5):
+            _same(on, off, lambda c, s=sort, n=limit: list(c.find({}).sort(s).limit(n)))
+        pipeline = [{"$sort": dict(sort)}, {"$limit": 7}]
+        _same(on, off, lambda c, p=pipeline: list(c.aggregate(p)))
 
 
 def _server_cpu_ms(pid: int) -> float:

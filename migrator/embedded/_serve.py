@@ -60,9 +60,11 @@ documents an aggregation may hold (``_set_reads``), keyed on strings, ObjectIds,
 and null only (``_lookup_hash_key``), and a sixth, replies encoded by bson's C encoder in one pass
 rather than copied in Python first (``_encode_reply``). With the join, ``explain`` names the
 hash plan for a ``$lookup``, as the engine reports the plan it runs. A seventh answers
-``countDocuments``' pipeline with the engine's own count of its filter (``_aggregate``).
+``countDocuments``' pipeline with the engine's own count of its filter (``_aggregate``); an
+eighth compares ObjectIds and naive dates in sorts natively (``_native_sort_scalars``). The
+candidate superset of an ``$and`` is the intersection of its bounded clauses' supersets.
 
-``MIGRATOR_ENGINE_READ_SHORTCUTS=off`` starts with all seven read fixes off; SIGUSR1 turns them
+``MIGRATOR_ENGINE_READ_SHORTCUTS=off`` starts with all eight read fixes off; SIGUSR1 turns them
 off and SIGUSR2 on at run time, so benchmarks/engine.py compares both on one loaded server.
 """
 
@@ -73,6 +75,7 @@ import asyncio
 import bisect
 import contextvars
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -80,6 +83,7 @@ import signal
 import struct
 import sys
 import weakref
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +95,7 @@ from bson.code import Code
 from bson.codec_options import CodecOptions, TypeRegistry
 from mongoeco import AsyncMongoClient
 from mongoeco.api._async._database_admin_read_commands import DatabaseAdminReadCommandService
+from mongoeco.core import sorting as _sorting
 from mongoeco.core.aggregation import lookup_physical as _lookup_physical
 from mongoeco.core.aggregation.cost import AggregationCostPolicy
 from mongoeco.core.bson_ordering import bson_engine_key, bson_equality_key
@@ -115,6 +120,7 @@ from mongoeco.engines.memory import MemoryCollection, document_in_virtual_index
 from mongoeco.engines.semantic_core import EngineFindSemantics, iter_filtered_documents
 from mongoeco.engines.virtual_indexes import query_can_use_index
 from mongoeco.types import CommandCursorResult, DistinctCommandResult, is_object_id_like
+from mongoeco.types import ObjectId as EngineObjectId
 from mongoeco.wire import AsyncMongoEcoProxyServer
 from mongoeco.wire import _executor_validation as _wire_validation
 from mongoeco.wire import cursors as _wire_cursors
@@ -183,11 +189,24 @@ _ID_WALK: contextvars.ContextVar[EngineFindSemantics | None] = contextvars.Conte
 def _exact_key(value: object) -> object | None:
     """The engine's equality key of a string, ObjectId or boolean, else None: values that
     equal only values of their own type, so a hash bucket holds every match."""
+    kind = type(value)
+    if kind in _PLAIN_KINDS:  # the common types, their keys remembered
+        return _remembered_key(kind, value)
     if (isinstance(value, str) and not isinstance(value, Code)) or isinstance(value, bool):
         return bson_equality_key(value)
     if is_object_id_like(value):
         return bson_equality_key(value)
     return None
+
+
+_OBJECT_IDS = frozenset({ObjectId, EngineObjectId})  # the wire decodes to the engine's own
+_PLAIN_KINDS = _OBJECT_IDS | {str, bool}
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _remembered_key(kind: type, value: object) -> object:
+    """``bson_equality_key(value)``, remembered (the type is part of the cache key: True == 1)."""
+    return bson_equality_key(value)
 
 
 class _Derived:
@@ -454,13 +473,19 @@ class Engine(WriteShortcuts, MemoryEngine):
             if node.null_matches_undefined or not keys or None in keys:
                 return None
             return self._buckets(ctx, node, keys, build=build)
-        if isinstance(node, AndCondition):  # any clause bounds the whole: take the smallest
-            best, size = None, 0
-            for clause in node.clauses:
-                found = self._plan_candidates(ctx, clause, build=build)
-                if found is not None and (best is None or sum(map(len, found)) < size):
-                    best, size = found, sum(map(len, found))
-            return best
+        if isinstance(node, AndCondition):  # a match is in every bounded clause's superset
+            bounded = [
+                found
+                for found in (self._plan_candidates(ctx, c, build=build) for c in node.clauses)
+                if found is not None
+            ]
+            if len(bounded) < 2:
+                return bounded[0] if bounded else None
+            bounded.sort(key=lambda found: sum(map(len, found)))
+            keep = set().union(*bounded[0])
+            for other in bounded[1:]:  # from the smallest: a set lookup per kept key
+                keep = {k for k in keep if any(k in bucket for bucket in other)}
+            return [keep]
         if isinstance(node, OrCondition):  # every branch must be bounded
             union: list = []
             for clause in node.clauses:
@@ -678,6 +703,27 @@ async def _aggregate(self, collection_name, operation, *, session=None):
 
 _ENGINE_AGGREGATE = DatabaseAdminReadCommandService.execute_aggregate_command
 DatabaseAdminReadCommandService.execute_aggregate_command = _aggregate
+
+
+def _native_sort_scalars(left: Any, right: Any) -> int | None:
+    """The engine's own comparison of two sort values of one plain type (ints, strings,
+    floats: by Python's operators), extended to ObjectIds (by their 12 bytes, as BSON orders
+    them) and naive datetimes (in time): the engine compares those through its general
+    BSON comparator, a dozen calls each (a page of 60 agents by ``updatedAt``: 2 ms).
+    None: not one of these types, and the engine's comparator decides."""
+    found = _ENGINE_NATIVE_SORT(left, right)
+    if found is not None or not SHORTCUTS["reads"]:
+        return found
+    kind = type(left)
+    if kind is not type(right):
+        return None
+    if kind in _OBJECT_IDS or (kind is datetime and left.tzinfo is None and right.tzinfo is None):
+        return (left > right) - (left < right)
+    return None
+
+
+_ENGINE_NATIVE_SORT = _sorting._compare_native_sort_scalars
+_sorting._compare_native_sort_scalars = _native_sort_scalars
 
 
 def _node_to_code(self: CompiledQuery, node: Any, depth: int) -> str:
