@@ -22,7 +22,6 @@ from bson import Decimal128, ObjectId
 from bson.int64 import Int64
 from pymongo import MongoClient
 from pymongo.collection import Collection
-from pymongo.errors import OperationFailure
 
 from migrator import embedded
 from migrator.db import EMBEDDED_OPTIONS
@@ -268,19 +267,25 @@ def test_collation_and_hint_keep_the_engine_path(twins: Twins) -> None:
     _same(on, off, lambda c: list(c.find({"u": "bob"}).sort("_id", 1).hint("u_1").limit(4)))
 
 
+def _in_transaction(c: Collection, doc: dict[str, Any], read: Callable[..., Any]) -> list:
+    """``read(session=...)`` inside a transaction that inserted ``doc`` (then aborted), and
+    ``read()`` after it. Both twins are the embedded engine, which has transactions."""
+    with c.database.client.start_session() as session:
+        session.start_transaction()
+        c.insert_one(doc, session=session)
+        inside = read(session=session)
+        session.abort_transaction()
+    return [inside, read()]
+
+
 def test_inside_a_transaction(twins: Twins) -> None:
     on, off = twins.on, twins.off
+    doc = {"_id": ObjectId("f" * 23 + "0"), "u": "ann", "n": 5}
 
     def read(c: Collection) -> list:
-        with c.database.client.start_session() as session:
-            try:
-                session.start_transaction()
-                c.insert_one({"_id": ObjectId("f" * 23 + "0"), "u": "ann", "n": 5}, session=session)
-            except OperationFailure:
-                pytest.skip("this server has no transactions")
-            inside = list(c.find({"u": "ann"}, session=session).sort("_id", -1).limit(3))
-            session.abort_transaction()
-        return [inside, list(c.find({"u": "ann"}).sort("_id", -1).limit(3))]
+        return _in_transaction(
+            c, doc, lambda **kw: list(c.find({"u": "ann"}, **kw).sort("_id", -1).limit(3))
+        )
 
     got = _same(on, off, read)
     assert got[0][0]["_id"] == ObjectId("f" * 23 + "0") and got[0][1:] == got[1][:2]
@@ -302,18 +307,12 @@ def test_count_documents_keeps_the_engine_semantics(kinds: tuple[Collection, Col
     for group in ({"_id": None, "n": {"$sum": 1}}, {"_id": 1, "n": {"$sum": 2}}, {"_id": 1.0}):
         _same(on, off, lambda c, g=group: list(c.aggregate([{"$match": {}}, {"$group": g}])))
 
-    def in_transaction(c: Collection) -> list[int]:
-        with c.database.client.start_session() as session:
-            try:
-                session.start_transaction()
-                c.insert_one({"_id": "new", "g": 1}, session=session)
-            except OperationFailure:
-                pytest.skip("this server has no transactions")
-            inside = c.count_documents({"g": 1}, session=session)
-            session.abort_transaction()
-        return [inside, c.count_documents({"g": 1})]
+    def counts(c: Collection) -> list[int]:
+        return _in_transaction(
+            c, {"_id": "new", "g": 1}, lambda **kw: c.count_documents({"g": 1}, **kw)
+        )
 
-    inside, after = _same(on, off, in_transaction)
+    inside, after = _same(on, off, counts)
     assert inside == after + 1
 
 
