@@ -178,8 +178,9 @@ def resolve(
     if gateway_uri is not None and not gateway_uri.strip():
         raise ConfigError(f"--gateway-uri is empty; {URI_EXPECTED}")
     uri = uri.strip() if uri else None
-    name = db or db_name_from_uri(uri) or DEFAULT_DB
-    g_name = gateway_db or db_name_from_uri(gateway_uri) or name
+    # Given but empty is refused below, never replaced by the default.
+    name = db if db is not None else db_name_from_uri(uri) or DEFAULT_DB
+    g_name = gateway_db if gateway_db is not None else db_name_from_uri(gateway_uri) or name
     for label, value in (("--db", name), ("--gateway-db", g_name)):
         if not value or re.search(r"[/\\. \"$\x00]", value):
             raise ConfigError(f"{label} must be a MongoDB database name, got {value!r}")

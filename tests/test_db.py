@@ -32,6 +32,9 @@ def test_db_name_defaults() -> None:
     assert not settings.resolve(mongo_uri="mongodb://h/A", environ={}).migration
     with pytest.raises(ConfigError, match="--db must be a MongoDB database name"):
         settings.resolve(db="a/b", environ={})
+    for empty in ({"db": ""}, {"gateway_db": ""}):  # given but empty: refused, not defaulted
+        with pytest.raises(ConfigError, match="must be a MongoDB database name, got ''"):
+            settings.resolve(mongo_uri="mongodb://h/A", environ={}, **empty)
 
 
 def test_env_file(tmp_path) -> None:
